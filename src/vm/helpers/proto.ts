@@ -40,7 +40,17 @@ export type ArgBase =
   /** A kernel object of a BTF type (`btfType`). ARG_PTR_TO_BTF_ID. */
   | "btf_id"
   /** struct bpf_dynptr on the stack. ARG_PTR_TO_DYNPTR. */
-  | "dynptr";
+  | "dynptr"
+  /** A socket-like pointer of any of the sock_common family. ARG_PTR_TO_SOCK_COMMON. */
+  | "sock_common"
+  /** A full socket (PTR_TO_SOCKET). ARG_PTR_TO_SOCKET. */
+  | "socket"
+  /** A sock_common-family pointer, including BTF-typed socket pointers. ARG_PTR_TO_BTF_ID_SOCK_COMMON. */
+  | "btf_id_sock_common"
+  /** A __percpu kernel variable (ld_imm64 of a ksym). ARG_PTR_TO_PERCPU_BTF_ID. */
+  | "percpu_btf_id"
+  /** A kptr field in a map value, exchanged by kptr_xchg. ARG_KPTR_XCHG_DEST. */
+  | "kptr_xchg_dest";
 
 export interface ArgSpec {
   readonly type: ArgBase;
@@ -54,6 +64,12 @@ export interface ArgSpec {
   readonly fixedSize?: number;
   /** BTF type name for `btf_id` arguments (e.g. "task_struct"). */
   readonly btfType?: string;
+  /** The helper writes the memory (MEM_WRITE). */
+  readonly write?: boolean;
+  /** The memory must be aligned to its size (MEM_ALIGNED). */
+  readonly aligned?: boolean;
+  /** For `dynptr` arguments: the dynptr kind required or created (DYNPTR_TYPE_LOCAL / _RINGBUF). */
+  readonly dynptrType?: "local" | "ringbuf";
 }
 
 /** Return types (enum bpf_return_type). */
@@ -62,12 +78,26 @@ export type RetSpec =
   | { readonly type: "void" }
   /** Pointer to the value of the map passed as argument 1 (or NULL). RET_PTR_TO_MAP_VALUE_OR_NULL. */
   | { readonly type: "map_value"; readonly nullable: boolean }
-  /** Pointer to memory whose size is a constant argument (ringbuf_reserve). RET_PTR_TO_RINGBUF_MEM_OR_NULL / RET_PTR_TO_MEM. */
+  /**
+   * Pointer to memory whose size is a constant argument (ringbuf_reserve).
+   * RET_PTR_TO_RINGBUF_MEM_OR_NULL / RET_PTR_TO_MEM. `sizeArg` is the register
+   * number (1..5) holding the size.
+   */
   | { readonly type: "mem"; readonly nullable: boolean; readonly ringbuf?: boolean; readonly sizeArg?: number; readonly size?: number; readonly readonly?: boolean }
   /** Pointer to a kernel object of a BTF type. RET_PTR_TO_BTF_ID(_OR_NULL). */
-  | { readonly type: "btf_id"; readonly nullable: boolean; readonly btfType: string }
+  | { readonly type: "btf_id"; readonly nullable: boolean; readonly btfType: string; readonly trusted?: boolean }
   /** Pointer to a socket-like object. RET_PTR_TO_SOCKET_OR_NULL etc. */
-  | { readonly type: "socket"; readonly nullable: boolean; readonly acquires: boolean };
+  | { readonly type: "socket"; readonly nullable: boolean; readonly acquires: boolean }
+  /** Pointer to a struct sock_common. RET_PTR_TO_SOCK_COMMON_OR_NULL. */
+  | { readonly type: "sock_common"; readonly nullable: boolean; readonly acquires: boolean }
+  /** Pointer to a struct bpf_tcp_sock. RET_PTR_TO_TCP_SOCK_OR_NULL. */
+  | { readonly type: "tcp_sock"; readonly nullable: boolean }
+  /** Pointer into a dynptr's data, of the size in the `sizeArg` register. RET_PTR_TO_DYNPTR_MEM_OR_NULL. */
+  | { readonly type: "dynptr_mem"; readonly nullable: boolean; readonly sizeArg: number }
+  /** A __percpu variable's address: memory of the ksym's size, or its BTF type. RET_PTR_TO_MEM_OR_BTF_ID (| MEM_RDONLY). */
+  | { readonly type: "mem_or_btf_id"; readonly nullable: boolean; readonly readonly: boolean }
+  /** The kptr's own BTF type, decided by the verifier at the call (kptr_xchg: ret_btf_id = BPF_PTR_POISON). */
+  | { readonly type: "kptr"; readonly nullable: boolean };
 
 export interface HelperProto {
   readonly args: readonly ArgSpec[];
@@ -80,14 +110,27 @@ export interface HelperProto {
   readonly changesPktData?: boolean;
   /** Callback-taking helpers: which argument is the function and how it is called. */
   readonly callback?: {
+    /** The register (1..5) holding the callback (ARG_PTR_TO_FUNC). */
     readonly funcArg: number;
     /** Argument kinds the callback receives, for checking the callback body. */
-    readonly params: readonly ("scalar" | "ctx_arg" | "map_ptr" | "map_key" | "map_value" | "callback_ctx")[];
+    readonly params: readonly ("scalar" | "ctx_arg" | "map_ptr" | "map_key" | "map_value" | "callback_ctx" | "task" | "vma" | "dynptr")[];
     /** Range the callback's r0 must lie in. */
     readonly retRange: readonly [number, number];
   };
-  /** Releases a reference acquired by another helper (e.g. ringbuf_submit). */
+  /**
+   * Releases a reference acquired by another helper (e.g. ringbuf_submit): the
+   * argument register number, 1..5, whose type carries OBJ_RELEASE.
+   */
   readonly releasesArg?: number;
+  /** The helper acquires a reference the program must release (is_acquire_function in kernel/bpf/verifier.c). */
+  readonly acquires?: boolean;
+  /** The helper may sleep: only sleepable programs may call it (bpf_func_proto.might_sleep). */
+  readonly mightSleep?: boolean;
+  /**
+   * The kernel also runs a per-program `allowed` check (bpf_func_proto.allowed):
+   * named here after the kernel function (e.g. "bpf_d_path_allowed").
+   */
+  readonly allowed?: string;
 }
 
 /** Shorthands for prototypes. */

@@ -22,7 +22,13 @@ export type CtxLoadType =
   /** A sock_common pointer, maybe NULL (PTR_TO_SOCK_COMMON_OR_NULL). */
   | "sock_common_or_null"
   /** A pointer to a kernel object of the BTF type in `btfType` (tracing args, PTR_TO_BTF_ID). */
-  | "btf_id";
+  | "btf_id"
+  /** A full socket, never NULL (PTR_TO_SOCKET: sk_msg_md.sk, bpf_sock_addr.sk, bpf_sockopt.sk). */
+  | "sock"
+  /** struct bpf_flow_keys of a flow dissector program (PTR_TO_FLOW_KEYS). */
+  | "flow_keys"
+  /** The writable tracepoint buffer of raw_tracepoint_writable programs (PTR_TO_TP_BUFFER). */
+  | "tp_buffer";
 
 export type CtxAccessResult =
   | { readonly ok: false }
@@ -50,9 +56,37 @@ export interface ProgTypeVerifierInfo {
    */
   isValidAccess(off: number, size: number, write: boolean, attachType: number): CtxAccessResult;
   /** The kernel's get_func_proto: may this program type call helper `id`. */
-  allowsHelper(id: number, attachType: number): boolean;
+  allowsHelper(id: number, attachType: number, opts?: HelperOptions): boolean;
   /** The range r0 must lie in at exit (check_return_code), or undefined for any value. */
   returnRange(attachType: number): readonly [number, number] | undefined;
   /** Direct packet access (may_access_direct_pkt_data): reads, writes. */
   readonly packetAccess: { readonly read: boolean; readonly write: boolean };
+
+  // --- Additions (all optional, so hand-written infos stay valid) ---
+
+  /** The context layout (src/vm/progtypes/ctx), when the context is a fixed uapi struct. */
+  readonly ctxLayout?: import("./ctx/layout.js").CtxLayout;
+  /** BPF_PROG_TYPE_* name as the uapi spells it ("BPF_PROG_TYPE_XDP"). */
+  readonly uapiName?: string;
+  /** Attach types this program type accepts as expected_attach_type (the first is the default). */
+  readonly attachTypes?: readonly number[];
+  /**
+   * The prototype this program type gets for helper `id` (the kernel's
+   * get_func_proto result), or undefined when it may not call it.
+   */
+  helperProto?(id: number, attachType: number, opts?: HelperOptions): import("../helpers/proto.js").HelperProto | undefined;
+  /** Per-field access rules for an attach type: what the kernel's is_valid_access allows, as data. */
+  ctxAccess?(attachType: number): readonly import("./access.js").FieldAccessRow[];
+}
+
+/** The program's privileges and flags that change which helpers it gets. */
+export interface HelperOptions {
+  /**
+   * Capabilities held (bpf_token_capable): by default all (root). Without
+   * "perfmon" the kernel hides bpf_base_func_proto's tracing helpers and the
+   * skc_to_* casts; without "bpf", the CAP_BPF tier too.
+   */
+  readonly caps?: { readonly bpf: boolean; readonly perfmon: boolean };
+  /** BPF_F_SLEEPABLE: picks the sleepable variants (get_task_stack). */
+  readonly sleepable?: boolean;
 }
