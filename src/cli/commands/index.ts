@@ -4,5 +4,12 @@ import { asmCommand } from "./asm.js";
 import { conformanceCommand } from "./conformance.js";
 import { disasmCommand } from "./disasm.js";
 import { pluginCommand } from "./plugin.js";
+import { linuxLinkListCommand, linuxLinkShowCommand } from "./linux-link.js";
+import { linuxMapDumpCommand, linuxMapListCommand, linuxMapShowCommand } from "./linux-map.js";
+import { linuxProgDumpXlatedCommand, linuxProgListCommand, linuxProgShowCommand } from "./linux-prog.js";
 
-export const commands: readonly Command[] = [asmCommand, conformanceCommand, disasmCommand, pluginCommand];
+export const commands: readonly Command[] = [asmCommand, conformanceCommand, disasmCommand, pluginCommand,
+  // linux backend: kernel objects, bpftool's grammar and output.
+  linuxProgShowCommand, linuxProgListCommand, linuxProgDumpXlatedCommand,
+  linuxMapShowCommand, linuxMapListCommand, linuxMapDumpCommand,
+  linuxLinkShowCommand, linuxLinkListCommand];
