@@ -1,0 +1,22 @@
+/** BTF and BTF.ext: parsing, the type graph, encoding, printing, CO-RE resolution. */
+export { Btf, MAX_RESOLVE_DEPTH } from "./btf.js";
+export type { BtfOptions } from "./btf.js";
+export * from "./kinds.js";
+export * from "./types.js";
+export { StringTable, StringTableBuilder } from "./strings.js";
+export { parseBtfHeader } from "./parse.js";
+export type { BtfHeaderInfo, ByteOrder } from "./parse.js";
+export { parseBtfExt } from "./ext.js";
+export type { BtfExt, BtfExtSection, CoreReloRecord, FuncInfo, LineInfo } from "./ext.js";
+export { isRawBtf, loadBtf, loadBtfFromElf } from "./load.js";
+export type { LoadedBtf } from "./load.js";
+export { BtfBuilder, encodeBtf } from "./encode.js";
+export type { EncodeOptions } from "./encode.js";
+export { ALL_BTF_FEATURES, needsSanitizing, sanitizeBtf } from "./sanitize.js";
+export type { BtfFeatures } from "./sanitize.js";
+export { formatBtfRaw, formatBtfRawJson, formatRawType } from "./dump-raw.js";
+export type { RawDumpOptions } from "./dump-raw.js";
+export { CDumper, formatBtfC } from "./dump-c.js";
+export type { CDumpOptions } from "./dump-c.js";
+export { JsonWriter } from "./json-writer.js";
+export * from "./core.js";
