@@ -4,6 +4,7 @@
  * Program, Map, Link). A backend implements these; user code never needs to know
  * which one it has.
  */
+import type { ObjectSpec } from "../object/spec.js";
 
 /** PROG_TEST_RUN input (include/uapi/linux/bpf.h, union bpf_attr .test). */
 export interface RunOptions {
@@ -155,4 +156,25 @@ export interface Collection extends Disposable {
   readonly maps: ReadonlyMap<string, MapHandle>;
   program(name: string): Program;
   map(name: string): MapHandle;
+}
+
+/** Options for loading an object spec into a backend. */
+export interface LoadOptions {
+  /** Load only these programs (by function name); default: every program with autoload. */
+  readonly programs?: readonly string[];
+  /** Verifier log level for program loads (0, 1, 2). */
+  readonly logLevel?: number;
+  /** Directory for maps pinned by name (LIBBPF_PIN_BY_NAME); default /sys/fs/bpf. */
+  readonly pinPath?: string;
+  /** Use these already-loaded maps instead of creating the named ones. */
+  readonly replaceMaps?: Readonly<Record<string, MapHandle>>;
+  /** vm only: the verifier mode (strict, warn, off). */
+  readonly verifierMode?: "strict" | "warn" | "off";
+}
+
+/** A "kernel" that can hold programs and maps: the vm, or Linux through bpf(). */
+export interface Backend {
+  readonly name: "vm" | "linux";
+  /** Creates maps, resolves relocations and CO-RE, loads the programs. */
+  load(spec: ObjectSpec, options?: LoadOptions): Collection;
 }
