@@ -60,6 +60,7 @@ export const ERRNO = {
   ENOENT: 2,
   ESRCH: 3,
   EINTR: 4,
+  ENXIO: 6,
   E2BIG: 7,
   EBADF: 9,
   EAGAIN: 11,
@@ -82,8 +83,13 @@ export const ERRNO = {
   ELOOP: 40,
   ENOMSG: 42,
   ENODATA: 61,
+  EPROTO: 71,
+  EBADMSG: 74,
   EOVERFLOW: 75,
+  EMSGSIZE: 90,
   EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
+  EALREADY: 114,
   ENOTSUPP: 524, // kernel-internal, include/linux/errno.h
 } as const;
 

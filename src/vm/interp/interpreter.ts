@@ -14,6 +14,7 @@ import { BPF_PSEUDO_FUNC, MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, OP_
 import { CALL_AREA, type Execution, HelperCall } from "../helpers/abi.js";
 import { BPF_FUNC_tail_call, type Engine, type EngineEnv, type ExecutableCode } from "../engine.js";
 import type { Region } from "../memory.js";
+import { legacyPacketAddress } from "../progtypes/runtime/ldabs.js";
 import {
   OUT, bswap16, bswap32, mul64, pairToBig, pairToNumber, sar64, scmp64, sdiv32, sdiv64, shl64, shr64,
   smod32, smod64, ucmp64, udiv64, umod64,
@@ -395,6 +396,7 @@ export class Interpreter implements Engine, Execution {
           continue;
         }
         case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50:
+          this.steps = steps; // a load outside the packet ends the run from here
           this.legacyPacketLoad(op, s, IMM[pc], pc);
           break;
 
@@ -646,8 +648,8 @@ export class Interpreter implements Engine, Execution {
     const size = (op & 0x18) === 0x00 ? 4 : (op & 0x18) === 0x08 ? 2 : 1;
     const indirect = (op & 0xe0) === 0x40;
     const off = indirect ? (L[s] + k) | 0 : k;
-    const addr = bounds.data + off;
-    if (off < 0 || addr + size > bounds.end) throw new PacketLoadAbort();
+    const addr = legacyPacketAddress(bounds, off, size);
+    if (addr < 0) throw new PacketLoadAbort();
     const dv = env.space.dv;
     L[0] = size === 4 ? dv.getInt32(addr, false) : size === 2 ? dv.getUint16(addr, false) : dv.getUint8(addr);
     H[0] = 0;
