@@ -62,4 +62,11 @@ export interface VmServices {
    * for verified programs, whose arguments the verifier proved.
    */
   checkMem(addr: number, len: number, write: boolean, pc: number): void;
+  /**
+   * Runs `fn` with `run` as the current run: for work a helper defers past the
+   * run that asked for it (bpf_timer callbacks), so the helpers called from it
+   * see that program (its checked mode, its CPU). Optional: without it deferred
+   * callbacks run outside any run state.
+   */
+  withRun?<T>(run: RunState, fn: () => T): T;
 }

@@ -1,0 +1,88 @@
+/**
+ * A loaded vm program: its xlated code, its engine, the maps it holds, and what
+ * BPF_OBJ_GET_INFO_BY_FD reports about it.
+ */
+import type { Bytecode } from "../../isa/bytecode.js";
+import type { Engine, EngineEnv, ExecutableCode } from "../engine.js";
+import type { ProgramRef } from "../maps/map.js";
+import type { ProgTypeVerifierInfo } from "../progtypes/types.js";
+import { KernelObject } from "./objects.js";
+import type { VmMapObject } from "./map-object.js";
+import type { RunningProgram } from "./services.js";
+
+export interface VmProgramInit {
+  readonly name: string;
+  readonly progType: ProgTypeVerifierInfo;
+  readonly attachType: number;
+  /** The code the engine runs (map references resolved to addresses). */
+  readonly code: Bytecode;
+  /** The xlated code as `prog dump xlated` shows it (map references as map ids). */
+  readonly xlated: Bytecode;
+  readonly tag: string;
+  readonly maps: readonly VmMapObject[];
+  readonly license: string;
+  readonly gplCompatible: boolean;
+  readonly verified: boolean;
+  readonly verifierLog: string;
+  readonly processedInsns: number;
+  readonly btfId?: number;
+  readonly loadTime: number;
+}
+
+export class VmProgram extends KernelObject implements ProgramRef, ExecutableCode, RunningProgram {
+  readonly kind = "prog" as const;
+  readonly name: string;
+  readonly progTypeInfo: ProgTypeVerifierInfo;
+  readonly attachType: number;
+  readonly code: Bytecode;
+  readonly xlated: Bytecode;
+  readonly tag: string;
+  readonly maps: readonly VmMapObject[];
+  readonly license: string;
+  readonly gplCompatible: boolean;
+  readonly verified: boolean;
+  readonly verifierLog: string;
+  readonly processedInsns: number;
+  readonly btfId: number;
+  readonly loadTime: number;
+  /** Set by the kernel right after construction (the engine needs the program's env). */
+  engine!: Engine;
+  /** The engine's environment; the kernel sets `cpu` per run. */
+  env!: EngineEnv;
+  /** run_cnt / run_time_ns (BPF_ENABLE_STATS). */
+  runCount = 0;
+  runTimeNs = 0;
+
+  constructor(init: VmProgramInit) {
+    super();
+    this.name = init.name;
+    this.progTypeInfo = init.progType;
+    this.attachType = init.attachType;
+    this.code = init.code;
+    this.xlated = init.xlated;
+    this.tag = init.tag;
+    this.maps = init.maps;
+    this.license = init.license;
+    this.gplCompatible = init.gplCompatible;
+    this.verified = init.verified;
+    this.verifierLog = init.verifierLog;
+    this.processedInsns = init.processedInsns;
+    this.btfId = init.btfId ?? 0;
+    this.loadTime = init.loadTime;
+    // The program holds its maps for as long as it lives (used_maps in the kernel).
+    for (const m of this.maps) m.get();
+  }
+
+  get progType(): number {
+    return this.progTypeInfo.id;
+  }
+
+  get checked(): boolean {
+    return !this.verified;
+  }
+
+  protected onRelease(): void {
+    this.engine?.dispose();
+    for (const m of this.maps) m.put();
+  }
+}
