@@ -1,8 +1,8 @@
 /** Engine selection: the interpreter, or the JIT to WebAssembly. */
 import type { Bytecode } from "../isa/bytecode.js";
-import { NotSupportedError } from "../errors.js";
 import type { Engine, EngineEnv } from "./engine.js";
 import { Interpreter } from "./interp/interpreter.js";
+import { JitEngine, JitLimitError } from "./jit/engine.js";
 
 export type EngineKind = "interp" | "jit";
 
@@ -11,6 +11,12 @@ export function createEngine(kind: EngineKind, code: Bytecode, env: EngineEnv): 
     case "interp":
       return new Interpreter(code, env);
     case "jit":
-      throw new NotSupportedError("jit engine");
+      try {
+        return new JitEngine(code, env);
+      } catch (e) {
+        // Too big for V8: run it interpreted, as the kernel does when its JIT fails.
+        if (e instanceof JitLimitError) return new Interpreter(code, env);
+        throw e;
+      }
   }
 }
