@@ -1,5 +1,5 @@
 // The same 313 bpf_conformance files, run on the JIT (checked mode, as the
 // upstream plugin contract runs them).
-import { conformanceSuite } from "./conformance.test.js";
+import { conformanceSuite } from "./suite.js";
 
 conformanceSuite("jit");

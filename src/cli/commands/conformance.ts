@@ -9,11 +9,11 @@ import { type Command, UsageError, parseKeywords, printJson } from "../command.j
 
 export const conformanceCommand: Command = {
   words: ["conformance"],
-  usage: "conformance DIR [--engine interp|jit] [-j]",
+  usage: "conformance DIR [--engine jit|interp] [-j]",
   async run(args, options, io) {
     const { positional, flags } = parseKeywords(args, [], ["--engine"]);
     if (positional.length !== 1) throw new UsageError("conformance takes one directory");
-    const engine = (flags.get("--engine") ?? "interp") as string;
+    const engine = (flags.get("--engine") ?? "jit") as string;
     if (engine !== "interp" && engine !== "jit") throw new UsageError(`--engine takes interp or jit, not '${engine}'`);
     const dir = positional[0];
     if (!statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a directory`);
