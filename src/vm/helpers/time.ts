@@ -1,10 +1,11 @@
 /**
- * Clock helpers. Ids: include/uapi/linux/bpf.h, enum bpf_func_id (checked
- * against this kernel's BTF, /sys/kernel/btf/vmlinux).
+ * Clock helpers (kernel/bpf/helpers.c). Ids: include/uapi/linux/bpf.h, enum
+ * bpf_func_id (checked against this kernel's BTF, /sys/kernel/btf/vmlinux).
+ * The clocks are the host's (HostEnv), so tests can fix them.
  */
 import type { HostEnv } from "../host.js";
 import type { HelperDef } from "./abi.js";
-import { ret } from "./proto.js";
+import { def } from "./util.js";
 
 export const BPF_FUNC_ktime_get_ns = 5;
 export const BPF_FUNC_jiffies64 = 118;
@@ -12,19 +13,16 @@ export const BPF_FUNC_ktime_get_boot_ns = 125;
 export const BPF_FUNC_ktime_get_coarse_ns = 160;
 export const BPF_FUNC_ktime_get_tai_ns = 208;
 
-const clock = (id: number, name: string, read: () => number): HelperDef => ({
-  id,
-  name,
-  proto: { args: [], ret: ret.integer },
-  fn: (call) => call.ret(read()),
-});
-
 export function timeHelpers(host: HostEnv): HelperDef[] {
   return [
-    clock(BPF_FUNC_ktime_get_ns, "ktime_get_ns", () => host.monotonicNs()),
-    clock(BPF_FUNC_jiffies64, "jiffies64", () => host.jiffies()),
-    clock(BPF_FUNC_ktime_get_boot_ns, "ktime_get_boot_ns", () => host.bootNs()),
-    clock(BPF_FUNC_ktime_get_coarse_ns, "ktime_get_coarse_ns", () => host.coarseNs()),
-    clock(BPF_FUNC_ktime_get_tai_ns, "ktime_get_tai_ns", () => host.taiNs()),
+    // ktime_get_mono_fast_ns(): CLOCK_MONOTONIC.
+    def(BPF_FUNC_ktime_get_ns, (call) => call.ret(host.monotonicNs())),
+    def(BPF_FUNC_jiffies64, (call) => call.ret(host.jiffies())),
+    // ktime_get_boot_fast_ns(): CLOCK_BOOTTIME.
+    def(BPF_FUNC_ktime_get_boot_ns, (call) => call.ret(host.bootNs())),
+    // ktime_get_coarse_ns(): CLOCK_MONOTONIC at tick resolution.
+    def(BPF_FUNC_ktime_get_coarse_ns, (call) => call.ret(host.coarseNs())),
+    // ktime_get_tai_fast_ns(): CLOCK_TAI.
+    def(BPF_FUNC_ktime_get_tai_ns, (call) => call.ret(host.taiNs())),
   ];
 }

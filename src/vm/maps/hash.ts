@@ -292,6 +292,8 @@ export class HashMap extends BpfMap {
   /** htab_map_update_elem(). */
   private updateHash(keyAddr: number, src: number, flags: number, cpu: number): number {
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return -E.EINVAL;
+    // A program's BPF_F_LOCK update needs a bpf_spin_lock in the value (user space is checked in sysUpdate).
+    if ((flags & BPF_F_LOCK) && this.spinLockOff < 0) return -E.EINVAL;
     const hash = this.hashAt(keyAddr);
     const old = this.find(keyAddr, hash);
     const r = HashMap.checkFlags(old, flags);
@@ -444,6 +446,28 @@ export class HashMap extends BpfMap {
 
   override deleteElem(keyAddr: number): number {
     return this.deleteCore(keyAddr);
+  }
+
+  /**
+   * bpf_for_each_hash_elem() (kernel/bpf/hashtab.c): buckets in index order,
+   * each chain head first; `cb(keyAddr, valueAddr)` gets the element's own key
+   * and (this CPU's) value and returns nonzero to stop. The next element is
+   * taken before the callback runs (hlist_nulls_for_each_entry_safe, Linux
+   * 6.15+), so the callback may delete the element it was given. LRU reference
+   * bits are left alone, as the kernel's walk leaves them. Returns the elements
+   * visited, the stopping one included.
+   */
+  forEachElem(cpu: number, cb: (keyAddr: number, valueAddr: number) => number): number {
+    let n = 0;
+    for (let b = 0; b < this.nBuckets; b++) {
+      for (let e = this.heads[b]; e >= 0;) {
+        const next = this.next[e];
+        n++;
+        if (cb(this.pool.addr[e], this.valueAddr(e, cpu))) return n;
+        e = next;
+      }
+    }
+    return n;
   }
 
   // ================= syscall side =================
