@@ -78,6 +78,13 @@ export class JsonWriter {
     return this;
   }
 
+  /** A value written as given (bpftool's jsonw_printf). */
+  raw(text: string): this {
+    this.eor();
+    this.out += text;
+    return this;
+  }
+
   bool(value: boolean): this {
     this.eor();
     this.out += value ? "true" : "false";

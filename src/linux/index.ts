@@ -12,6 +12,8 @@
  *   features  probe* / require* (features.ts)
  *   inspect   bpftool-shaped views (inspect.ts)
  *   raw       bpf.ts (commands over fds), attr/ (struct layouts), sys.ts (system calls)
+ *   backend   linuxBackend(): ObjectSpec -> Collection through the one API (backend.ts,
+ *             load/ for the loader, api/ for Collection, Program, MapHandle, Link)
  */
 export { Fd } from "./fd.js";
 export { type Mapping, type Sys, setSys, sys } from "./sys.js";
@@ -40,3 +42,13 @@ export {
 export { cgroup2Root, ensureBpffs, possibleCpus, tracefs, tracepointId } from "./fs.js";
 export { ifIndex, inNetns } from "./netns.js";
 export { watchFd, type Watch } from "./poller.js";
+export { type LinuxBackend, linuxBackend } from "./backend.js";
+export { LinuxCollection } from "./api/collection.js";
+export { LinuxMapHandle } from "./api/map.js";
+export { AttachError, LinuxProgramHandle } from "./api/program.js";
+export { LinuxLinkHandle } from "./api/link.js";
+export { defaultAttachTarget } from "./api/auto-attach.js";
+export { ProgramLoadError } from "./load/programs.js";
+export { loadObject, probeExpectedAttachType } from "./load/object.js";
+export { kernelBtfFeatures } from "./load/btf.js";
+export { ringbufSize } from "./load/maps.js";

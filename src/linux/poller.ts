@@ -13,9 +13,11 @@
  * machine: 30-60 µs from eventfd write to the message handler.
  *
  * The worker keeps the process alive only while some watch is armed (someone is
- * waiting for data), like a listening socket; otherwise it is unref'd. It lives
- * for the rest of the process once started (an unref'd worker blocked in
- * epoll_wait does not delay exit; stopping and restarting it would race).
+ * waiting for data), like a listening socket; otherwise it is unref'd. It stops
+ * when the last watch closes: a thread blocked in epoll_wait cannot be
+ * terminated, so Node would wait for it forever at exit. Each worker has its
+ * own epoll instance and a stop eventfd in it, so a worker that is stopping and
+ * the next one (started by a new watch meanwhile) never see each other's fds.
  */
 import { Worker } from "node:worker_threads";
 import { BpfCommandError, errnoName } from "../errors.js";
@@ -44,7 +46,8 @@ const libc = koffi.load("libc.so.6");
 const epoll_wait = libc.func("int epoll_wait(int epfd, void *events, int maxevents, int timeout)");
 const EINTR = 4;
 const buf = Buffer.alloc(12 * 64);
-for (;;) {
+let stop = false;
+while (!stop) {
   const n = epoll_wait(workerData.epfd, buf, 64, -1);
   if (n < 0) {
     const e = koffi.errno();
@@ -53,7 +56,12 @@ for (;;) {
     break;
   }
   const ready = [];
-  for (let i = 0; i < n; i++) ready.push(Number(buf.readBigUInt64LE(i * 12 + 4)), buf.readUInt32LE(i * 12));
+  for (let i = 0; i < n; i++) {
+    const token = Number(buf.readBigUInt64LE(i * 12 + 4));
+    // Token 0 is this worker's stop eventfd.
+    if (token === 0) stop = true;
+    else ready.push(token, buf.readUInt32LE(i * 12));
+  }
   if (ready.length) parentPort.postMessage(ready);
 }
 `;
@@ -69,24 +77,44 @@ export interface Watch {
 interface Entry {
   readonly fd: number;
   readonly onReady: (events: number) => void;
+  readonly gen: Generation;
   armed: boolean;
 }
 
+/** One worker and the epoll instance it waits on. */
+interface Generation {
+  readonly epfd: number;
+  /** eventfd registered with token 0: a write makes the worker return. */
+  readonly stopFd: number;
+  readonly worker: Worker;
+  watches: number;
+}
+
+/** EFD_CLOEXEC. include/uapi/linux/eventfd.h (O_CLOEXEC). */
+const EFD_CLOEXEC = 0o2000000;
+
 class Poller {
-  private epfd = -1;
-  private worker: Worker | null = null;
+  private current: Generation | null = null;
   private readonly entries = new Map<number, Entry>();
   private nextToken = 1;
   private armedCount = 0;
   private readonly event = EPOLL_EVENT.alloc();
 
-  private ensureStarted(): void {
+  private generation(): Generation {
+    if (this.current) return this.current;
     const s = sys();
-    if (this.epfd < 0) {
-      this.epfd = check(s.epollCreate(), "epoll_create1");
+    const epfd = check(s.epollCreate(), "epoll_create1");
+    let stopFd = -1;
+    try {
+      stopFd = check(s.eventfd(0, EFD_CLOEXEC), "eventfd");
+      this.ctl(epfd, EPOLL_CTL_ADD, stopFd, EPOLLIN, 0);
+    } catch (e) {
+      if (stopFd >= 0) s.close(stopFd);
+      s.close(epfd);
+      throw e;
     }
-    if (this.worker) return;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { koffi: s.workerModule(), epfd: this.epfd } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { koffi: s.workerModule(), epfd } });
+    const gen: Generation = { epfd, stopFd, worker, watches: 0 };
     worker.on("message", (msg: number[] | { errno: number }) => {
       if (!Array.isArray(msg)) {
         this.failAll(new BpfCommandError(errnoName(msg.errno), "epoll_wait"));
@@ -103,10 +131,21 @@ class Poller {
     });
     worker.on("error", (err) => this.failAll(err));
     worker.on("exit", () => {
-      if (this.worker === worker) this.worker = null;
+      if (this.current === gen) this.current = null;
+      s.close(gen.stopFd);
+      s.close(gen.epfd);
     });
-    this.worker = worker;
+    this.current = gen;
     this.updateRef();
+    return gen;
+  }
+
+  /** The last watch of a generation closed: its worker returns from epoll_wait and ends. */
+  private stop(gen: Generation): void {
+    if (this.current === gen) this.current = null;
+    const one = Buffer.alloc(8);
+    one.writeBigUInt64LE(1n);
+    sys().write(gen.stopFd, one, 8);
   }
 
   private failAll(err: unknown): void {
@@ -121,33 +160,34 @@ class Poller {
     process.emitWarning(`tsbpf poller: ${(err as Error).message ?? String(err)}`);
   }
 
-  private ctl(op: number, fd: number, events: number, token: number): void {
+  private ctl(epfd: number, op: number, fd: number, events: number, token: number): void {
     EPOLL_EVENT.set(this.event, "events", events);
     EPOLL_EVENT.set(this.event, "data", BigInt(token));
-    check(sys().epollCtl(this.epfd, op, fd, this.event), "epoll_ctl");
+    check(sys().epollCtl(epfd, op, fd, this.event), "epoll_ctl");
   }
 
   private updateRef(): void {
-    if (!this.worker) return;
-    if (this.armedCount > 0) this.worker.ref();
-    else this.worker.unref();
+    const w = this.current?.worker;
+    if (!w) return;
+    if (this.armedCount > 0) w.ref();
+    else w.unref();
   }
 
   watch(fd: number, onReady: (events: number) => void): Watch {
-    this.ensureStarted();
+    const gen = this.generation();
     const token = this.nextToken++;
-    const entry: Entry = { fd, onReady, armed: false };
+    const entry: Entry = { fd, onReady, gen, armed: false };
     // Registered disarmed (ONESHOT with no events); arm() enables it.
-    this.ctl(EPOLL_CTL_ADD, fd, EPOLLONESHOT, token);
+    this.ctl(gen.epfd, EPOLL_CTL_ADD, fd, EPOLLONESHOT, token);
     this.entries.set(token, entry);
+    gen.watches++;
     let closed = false;
     return {
       arm: () => {
         if (closed || entry.armed) return;
-        this.ensureStarted();
         entry.armed = true;
         this.armedCount++;
-        this.ctl(EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLONESHOT, token);
+        this.ctl(gen.epfd, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLONESHOT, token);
         this.updateRef();
       },
       close: () => {
@@ -157,12 +197,12 @@ class Poller {
         entry.armed = false;
         this.entries.delete(token);
         // The fd may already be closed by its owner (then the kernel dropped it itself).
-        sys().epollCtl(this.epfd, EPOLL_CTL_DEL, fd, null);
+        sys().epollCtl(gen.epfd, EPOLL_CTL_DEL, fd, null);
+        if (--gen.watches === 0) this.stop(gen);
         this.updateRef();
       },
     };
   }
-
 }
 
 function check(ret: number, what: string): number {

@@ -80,6 +80,11 @@ export interface TestRunOptions {
   readonly flags?: number;
   readonly cpu?: number;
   readonly batchSize?: number;
+  /**
+   * On ENOSPC (data_out too small) return what fit, with dataSizeOut the size
+   * the kernel needed, instead of retrying with a buffer that large (default).
+   */
+  readonly truncate?: boolean;
 }
 
 export interface TestRunResult {
@@ -88,6 +93,8 @@ export interface TestRunResult {
   /** Average nanoseconds per run (test.duration). */
   readonly duration: number;
   readonly data?: Buffer;
+  /** test.data_size_out: the output packet's size, even when data_out was too small for it. */
+  readonly dataSizeOut: number;
   readonly ctx?: Buffer;
 }
 
@@ -374,16 +381,19 @@ export function progTestRun(progFd: number, opts: TestRunOptions, label = "progr
     });
     const r = bpfRaw(BpfCmd.BPF_PROG_TEST_RUN, attr, TestRunAttr.size, [dataIn, dataOut, ctxIn, ctxOut]);
     const outSize = TestRunAttr.num(attr, "data_size_out");
-    // ENOSPC: data_out too small; the kernel reports the size it needed.
-    if (r === -28 && dataOut && outSize > dataOut.length && attempt === 0) {
+    // ENOSPC: data_out too small; the kernel still reports retval, duration and
+    // the size it needed (net/bpf/test_run.c, bpf_test_finish).
+    const truncated = r === -28 && dataOut !== null && outSize > dataOut.length;
+    if (truncated && !opts.truncate && attempt === 0) {
       dataOut = Buffer.alloc(outSize);
       continue;
     }
-    if (r < 0) throw new BpfCommandError(errnoName(-r), `BPF_PROG_TEST_RUN ${label}`);
+    if (r < 0 && !(truncated && opts.truncate)) throw new BpfCommandError(errnoName(-r), `BPF_PROG_TEST_RUN ${label}`);
     return {
       retval: TestRunAttr.num(attr, "retval"),
       duration: TestRunAttr.num(attr, "duration"),
-      ...(dataOut ? { data: dataOut.subarray(0, outSize) } : {}),
+      dataSizeOut: outSize,
+      ...(dataOut ? { data: dataOut.subarray(0, Math.min(outSize, dataOut.length)) } : {}),
       ...(ctxOut ? { ctx: ctxOut.subarray(0, TestRunAttr.num(attr, "ctx_size_out")) } : {}),
     };
   }

@@ -7,7 +7,7 @@ import type {
   AttachTarget, Backend, BatchResult, Codec, Collection, Link, LoadOptions, MapHandle, MapInfo, Program, ProgramInfo,
   RunOptions, RunResult, TypedMap,
 } from "../api/types.js";
-import { typedMap } from "../api/typed.js";
+import { typedMap } from "../api/typed-map.js";
 import { BpfCommandError, LoadError, NotSupportedError, errnoName } from "../errors.js";
 import type { ObjectSpec } from "../object/spec.js";
 import type { ProgramSpec } from "../object/types.js";

@@ -31,6 +31,7 @@ import { programTag } from "./tag.js";
 import { TracePipe } from "./trace-pipe.js";
 import { HookRegistry } from "../hooks/registry.js";
 import { type ProgramVerifier, type VerifierMode, isGplCompatible } from "./verify.js";
+import { vmVerifier } from "./verifier-adapter.js";
 
 export interface VmKernelOptions {
   /** CPUs of the vm. Default 2. */
@@ -99,9 +100,9 @@ export class VmKernel implements VmServices {
     this.space = new AddressSpace(options.memory);
     this.host = options.host ?? realHost();
     this.ncpus = options.ncpus ?? 2;
-    this.engineKind = options.engine ?? "interp";
+    this.engineKind = options.engine ?? "jit";
     this.verifierMode = options.verifierMode ?? "strict";
-    this.verifier = options.verifier;
+    this.verifier = options.verifier ?? vmVerifier();
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.helpers = new HelperRegistry(defaultHelpers(this));
     this.hooks = new HookRegistry(this);
@@ -256,6 +257,7 @@ export class VmKernel implements VmServices {
     let verified = false;
     let processed = 0;
     let code = attrs.insns;
+    let origin: readonly number[] | undefined;
     if (mode !== "off") {
       if (!this.verifier) throw new NotSupportedError("verifier", "this vm kernel was created without a verifier; load with verifierMode 'off'");
       const outcome = this.verifier({
@@ -270,6 +272,7 @@ export class VmKernel implements VmServices {
       } else {
         verified = true;
         code = outcome.xlated;
+        origin = outcome.xlatedOrigin;
       }
     }
     const exec = code.clone();
@@ -279,7 +282,7 @@ export class VmKernel implements VmServices {
     const prog = new VmProgram({
       name, progType, attachType: attrs.expectedAttachType ?? 0, code: exec, xlated,
       tag: programTag(attrs.insns), maps, license: attrs.license, gplCompatible: gpl, verified,
-      verifierLog: log, processedInsns: processed, loadTime: Date.now(),
+      verifierLog: log, processedInsns: processed, loadTime: Date.now(), ...(origin ? { xlatedOrigin: origin } : {}),
     });
     const env: EngineEnv = {
       space: this.space,

@@ -25,6 +25,8 @@ export interface VmProgramInit {
   readonly verified: boolean;
   readonly verifierLog: string;
   readonly processedInsns: number;
+  /** xlated slot -> slot of the loaded program (-1 for inserted instructions). */
+  readonly xlatedOrigin?: readonly number[];
   readonly btfId?: number;
   readonly loadTime: number;
 }
@@ -43,6 +45,7 @@ export class VmProgram extends KernelObject implements ProgramRef, ExecutableCod
   readonly verified: boolean;
   readonly verifierLog: string;
   readonly processedInsns: number;
+  readonly xlatedOrigin: readonly number[];
   readonly btfId: number;
   readonly loadTime: number;
   /** Set by the kernel right after construction (the engine needs the program's env). */
@@ -67,6 +70,7 @@ export class VmProgram extends KernelObject implements ProgramRef, ExecutableCod
     this.verified = init.verified;
     this.verifierLog = init.verifierLog;
     this.processedInsns = init.processedInsns;
+    this.xlatedOrigin = init.xlatedOrigin ?? Array.from({ length: init.xlated.length }, (_, i) => i);
     this.btfId = init.btfId ?? 0;
     this.loadTime = init.loadTime;
     // The program holds its maps for as long as it lives (used_maps in the kernel).

@@ -7,6 +7,7 @@ import type { Bytecode } from "../../isa/bytecode.js";
 import type { HelperRegistry } from "../helpers/abi.js";
 import type { BpfMap } from "../maps/map.js";
 import type { ProgTypeVerifierInfo } from "../progtypes/types.js";
+import type { InsnAux } from "../verifier/types.js";
 
 /**
  * strict: reject what the verifier rejects (the default, as the kernel);
@@ -35,6 +36,10 @@ export interface VerifyOutcome {
   readonly processedInsns: number;
   /** The program after the verifier's fix-ups (map handles still as in the input). */
   readonly xlated: Bytecode;
+  /** xlated slot -> slot of the loaded program (-1 for inserted instructions). */
+  readonly xlatedOrigin?: readonly number[];
+  /** Per-instruction facts of the loaded program (the kernel's insn_aux_data). */
+  readonly aux?: readonly InsnAux[];
 }
 
 export type ProgramVerifier = (request: VerifyRequest) => VerifyOutcome;
