@@ -4,7 +4,7 @@
  * register copies). Complements bench/helpers.ts, whose loop includes the
  * engine's call path.
  *
- *   npx tsc -p bench/tsconfig.helpers.json && node bench/out/bench/helpers-direct.js
+ *   npx tsc -p bench/tsconfig.json && node bench/out/bench/helpers-direct.js
  */
 import { CALL_AREA, type Execution, HelperCall, HelperRegistry } from "../src/vm/helpers/abi.js";
 import { defaultHelpers } from "../src/vm/helpers/index.js";

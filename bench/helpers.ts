@@ -6,7 +6,7 @@
  * bpf_ringbuf_output, bpf_ktime_get_ns and bpf_get_smp_processor_id, for the
  * interpreter and the JIT, unchecked (verified programs) and checked.
  *
- *   npx tsc -p bench/tsconfig.helpers.json && node bench/out/bench/helpers.js
+ *   npm run bench:helpers
  */
 import { FP, ProgramBuilder, R0, R1, R2, R3, R4, R6 } from "../src/isa/builder.js";
 import { BPF_PSEUDO_MAP_FD } from "../src/isa/opcodes.js";

@@ -4,7 +4,7 @@
  * bpftool, when root and the prebuilt objects are there), and compile time per
  * 1,000 instructions.
  *
- *   tsc -p bench/tsconfig.jit.json && node bench/out/bench/jit.js [--quick]
+ *   npm run bench:jit [-- --quick]
  *
  * The kernel side loads ../shared/bench/progs/build/*.bpf.o (TSBPF_BENCH_PROGS
  * overrides the directory) with bpftool; without root, bpftool or the objects,

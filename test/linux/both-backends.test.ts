@@ -5,7 +5,7 @@ import { availableBackends, loadInBackends } from "../helpers/both-backends.js";
 import { describeKernel } from "../helpers/kernel.js";
 
 const bench = (file: string): Uint8Array => readFileSync(new URL(`../fixtures/bench/${file}`, import.meta.url));
-const input = (file: string): Uint8Array => readFileSync(new URL(`../fixtures/linux/bench-inputs/${file}`, import.meta.url));
+const input = (file: string): Uint8Array => readFileSync(new URL(`../fixtures/bench/inputs/${file}`, import.meta.url));
 
 describeKernel("differential helper (both-backends.ts)", () => {
   test("availableBackends() finds the linux backend here (and vm once it exists)", async () => {
@@ -27,13 +27,13 @@ describeKernel("differential helper (both-backends.ts)", () => {
 
   test("every benchmark object: the same retval, data_out and map contents in every available backend", async () => {
     const backends = await availableBackends();
-    const rows = readFileSync(new URL("../fixtures/linux/bench-inputs/bench.tsv", import.meta.url), "utf8")
+    const rows = readFileSync(new URL("../fixtures/bench/bench.tsv", import.meta.url), "utf8")
       .split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split("\t"));
     for (const [name, object, program, pkt, expected, , setup] of rows) {
       using all = loadInBackends(bench(object.replace("build/", "")), backends);
       if (setup.startsWith("lpm:")) {
         for (const c of all.collections.values()) {
-          for (const line of readFileSync(new URL("../fixtures/linux/bench-inputs/lpm_routes.txt", import.meta.url), "utf8").split("\n")) {
+          for (const line of readFileSync(new URL("../fixtures/bench/inputs/lpm_routes.txt", import.meta.url), "utf8").split("\n")) {
             const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)\s+(\d+)/.exec(line.trim());
             if (!m) continue;
             const key = new Uint8Array(8);

@@ -25,7 +25,7 @@ const benchObject = (file: string): ObjectSpec => {
   const name = file.replace(/\.bpf\.o$/, "").replace(/^\d+_/, "").slice(0, 15);
   return ObjectSpec.fromBytes(readFileSync(new URL(`../fixtures/bench/${file}`, import.meta.url)), { name });
 };
-const benchInput = (file: string): Buffer => readFileSync(new URL(`../fixtures/linux/bench-inputs/${file}`, import.meta.url));
+const benchInput = (file: string): Buffer => readFileSync(new URL(`../fixtures/bench/inputs/${file}`, import.meta.url));
 const fdCount = (): number => readdirSync("/proc/self/fd").length;
 const le32 = (v: number): Uint8Array => u32c.encode(v);
 const backend = linuxBackend();
@@ -33,7 +33,7 @@ const pinRoot = `/sys/fs/bpf/tsbpf-loader-${process.pid}`;
 
 /** The manifest row of each benchmark (bench.tsv): object, program, input, expected r0, setup. */
 function benchRows(): Array<{ name: string; object: string; program: string; input: string; expected: number; setup: string }> {
-  return readFileSync(new URL("../fixtures/linux/bench-inputs/bench.tsv", import.meta.url), "utf8")
+  return readFileSync(new URL("../fixtures/bench/bench.tsv", import.meta.url), "utf8")
     .split("\n").filter((l) => l && !l.startsWith("#")).map((l) => {
       const [name, object, program, input, expected, , setup] = l.split("\t");
       return { name, object: object.replace("build/", ""), program, input: input.replace("inputs/", ""), expected: Number(expected), setup };

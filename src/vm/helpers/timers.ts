@@ -238,7 +238,8 @@ export function timerHelpers(services: VmServices): HelperDef[] {
       if (!t) return call.ret(-E.EINVAL);
       t.fnPc = call.u32(2);
       t.exec = call.exec;
-      t.run = services.current();
+      // A snapshot: the runtime reuses its run frames once this run ends.
+      t.run = { ...services.current() };
       call.ret(0);
     }),
 

@@ -26,7 +26,7 @@ import type { ProgTypeRunState } from "./services.js";
 import { VmMapObject } from "./map-object.js";
 import { type KernelObject, ObjectTable, type ObjectKind } from "./objects.js";
 import { VmProgram } from "./program.js";
-import type { RunState, VmServices } from "./services.js";
+import type { RunState, RunningProgram, VmServices } from "./services.js";
 import { programTag } from "./tag.js";
 import { TracePipe } from "./trace-pipe.js";
 import { HookRegistry } from "../hooks/registry.js";
@@ -92,7 +92,12 @@ export class VmKernel implements VmServices {
   readonly verifierMode: VerifierMode;
   private readonly verifier?: ProgramVerifier;
   private readonly budget: number;
-  private readonly runs: RunState[] = [];
+  /**
+   * Runs in progress, innermost last. Frames are reused across runs (a run is
+   * the hot path of a test run with repeat), so nothing is allocated per run.
+   */
+  private readonly frames: RunFrame[] = [];
+  private depth = 0;
   /** The CPU user-space-triggered runs execute on. */
   cpu = 0;
 
@@ -115,22 +120,24 @@ export class VmKernel implements VmServices {
   }
 
   current(): RunState {
-    const r = this.runs[this.runs.length - 1];
-    if (!r) throw new Error("no program is running");
-    return r;
+    if (this.depth === 0) throw new Error("no program is running");
+    return this.frames[this.depth - 1];
   }
 
   checkMem(addr: number, len: number, write: boolean, pc: number): void {
     // A zero-length range touches nothing (NULL with size 0 is a valid helper argument).
-    if (len > 0 && this.runs[this.runs.length - 1]?.program.checked) this.space.checkAccess(addr, 0, len, write, pc);
+    if (len > 0 && this.depth > 0 && this.frames[this.depth - 1].program.checked) this.space.checkAccess(addr, 0, len, write, pc);
   }
 
   withRun<T>(run: RunState, fn: () => T): T {
-    this.runs.push(run);
+    const f = this.enter(run.program, run.cpu, run.ctx, run.typeState);
+    f.attachCookieLo = run.attachCookieLo;
+    f.attachCookieHi = run.attachCookieHi;
+    f.funcIp = run.funcIp;
     try {
       return fn();
     } finally {
-      this.runs.pop();
+      this.depth--;
     }
   }
 
@@ -297,7 +304,7 @@ export class VmKernel implements VmServices {
         return target?.alive ? target : undefined;
       },
       packetBounds: () => {
-        const state = this.runs[this.runs.length - 1]?.typeState;
+        const state = this.depth > 0 ? this.frames[this.depth - 1].typeState : undefined;
         return state ? progTypeRuntime(prog.progType)?.packetBounds?.(state) : undefined;
       },
     };
@@ -317,17 +324,27 @@ export class VmKernel implements VmServices {
     link?: { readonly cookieLo: number; readonly cookieHi: number; readonly funcIp?: number },
   ): number {
     prog.env.cpu = cpu;
-    this.runs.push({
-      program: prog, cpu, ctx,
-      ...(typeState ? { typeState } : {}),
-      ...(link ? { attachCookieLo: link.cookieLo, attachCookieHi: link.cookieHi } : {}),
-      ...(link?.funcIp !== undefined ? { funcIp: link.funcIp } : {}),
-    });
+    const f = this.enter(prog, cpu, ctx, typeState);
+    f.attachCookieLo = link?.cookieLo;
+    f.attachCookieHi = link?.cookieHi;
+    f.funcIp = link?.funcIp;
     try {
       return prog.engine.run(ctx);
     } finally {
-      this.runs.pop();
+      this.depth--;
     }
+  }
+
+  /** Pushes a run frame (reusing the one at this depth). */
+  private enter(program: RunningProgram, cpu: number, ctx: number, typeState: ProgTypeRunState | undefined): RunFrame {
+    let f = this.frames[this.depth];
+    if (!f) this.frames.push((f = new RunFrame()));
+    f.program = program;
+    f.cpu = cpu;
+    f.ctx = ctx;
+    f.typeState = typeState;
+    this.depth++;
+    return f;
   }
 
   /** BPF_PROG_TEST_RUN. */
@@ -407,4 +424,15 @@ function directValueAddr(map: BpfMap, off: number): number {
   if (!(map instanceof ArrayMap) || map.maxEntries !== 1) fail("EOPNOTSUPP", `map ${map.name}: direct value access`);
   if (off < 0 || off >= map.valueSize) fail("EINVAL", `invalid access to map value pointer, value_size=${map.valueSize} off=${off}`);
   return (map as ArrayMap).base + off;
+}
+
+/** A run in progress, as helpers see it through VmServices.current(). */
+class RunFrame implements RunState {
+  program!: RunningProgram;
+  cpu = 0;
+  ctx = 0;
+  typeState: ProgTypeRunState | undefined = undefined;
+  attachCookieLo: number | undefined = undefined;
+  attachCookieHi: number | undefined = undefined;
+  funcIp: number | undefined = undefined;
 }

@@ -54,7 +54,10 @@ export interface VmServices {
   readonly tracePipe: TracePipe;
   /** The map whose descriptor is at `addr` (a program's map pointer), if any. */
   mapAt(addr: number): BpfMap | undefined;
-  /** The innermost run in progress; throws when called outside a run. */
+  /**
+   * The innermost run in progress; throws when called outside a run. The
+   * object is reused for later runs: copy it to keep it past this run.
+   */
   current(): RunState;
   /**
    * In checked mode, checks that a program-supplied pointer range is mapped

@@ -3,8 +3,11 @@
  * builds the bpf_attr by hand (the full linux backend lives elsewhere; these tests
  * must not depend on it), loads, closes, and returns the kernel's verdict and log.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import type { Btf } from "../../../src/btf/btf.js";
+import { formatBtfC } from "../../../src/btf/dump-c.js";
+import { formatBtfRaw } from "../../../src/btf/dump-raw.js";
+import { loadBtf } from "../../../src/btf/load.js";
 import { encodeInsn, type Instruction } from "../../../src/isa/instruction.js";
 import { addressOf, bpfSyscall, closeFd } from "../../../src/linux/syscall.js";
 
@@ -100,19 +103,19 @@ const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
 /** Why the kernel BTF cannot be read here, or null when it can. */
 export function btfUnavailableReason(): string | null {
   if (!existsSync(VMLINUX_BTF)) return `${VMLINUX_BTF} is absent (kernel built without CONFIG_DEBUG_INFO_BTF)`;
-  try {
-    execFileSync("bpftool", ["version"], { stdio: "ignore" });
-  } catch {
-    return "bpftool is not installed";
-  }
   return null;
 }
+
+// The kernel's BTF, read with src/btf (whose dumps are checked byte for byte
+// against bpftool's in test/btf), so these tests need no bpftool.
+let vmlinux: Btf | undefined;
+const vmlinuxBtf = (): Btf => (vmlinux ??= loadBtf(new Uint8Array(readFileSync(VMLINUX_BTF))).btf);
 
 let rawDump: string | undefined;
 
 /** `bpftool btf dump file /sys/kernel/btf/vmlinux` (raw format), cached. */
 export function vmlinuxRaw(): string {
-  rawDump ??= execFileSync("bpftool", ["btf", "dump", "file", VMLINUX_BTF], { maxBuffer: 1 << 30, encoding: "utf8" });
+  rawDump ??= formatBtfRaw(vmlinuxBtf());
   return rawDump;
 }
 
@@ -120,14 +123,13 @@ let cDump: string | undefined;
 
 /** `bpftool btf dump file /sys/kernel/btf/vmlinux format c`, cached. */
 export function vmlinuxC(): string {
-  cDump ??= execFileSync("bpftool", ["btf", "dump", "file", VMLINUX_BTF, "format", "c"], { maxBuffer: 1 << 30, encoding: "utf8" });
+  cDump ??= formatBtfC(vmlinuxBtf());
   return cDump;
 }
 
 /** The BTF id of a named FUNC in vmlinux (an fentry / lsm attach target). */
 export function vmlinuxFuncId(name: string): number | undefined {
-  const m = new RegExp(`^\\[(\\d+)\\] FUNC '${name}' `, "m").exec(vmlinuxRaw());
-  return m ? Number(m[1]) : undefined;
+  return vmlinuxBtf().find("func", name)?.id;
 }
 
 /** The enumerators of a named enum in vmlinux's BTF, in order. */

@@ -15,12 +15,12 @@ async function run(args: string[], opts: Partial<GlobalOptions> = {}): Promise<{
 
 describe("tsbpf verify", () => {
   test("accepts a benchmark object with the kernel's processed count", async () => {
-    const r = await run([fixturePath("bench/03_xdp_parse_udp.bpf.o")]);
+    const r = await run([fixturePath("../bench/03_xdp_parse_udp.bpf.o")]);
     expect(r.code).toBe(0);
     expect(r.out).toBe("bench_xdp_parse_udp: accepted, processed 77 insns, 6 states, stack 8, 55 xlated insns\n");
   });
   test("a bpf-to-bpf call object links its subprogram", async () => {
-    const r = await run([fixturePath("bench/06_bpf2bpf_call.bpf.o")], { json: true });
+    const r = await run([fixturePath("../bench/06_bpf2bpf_call.bpf.o")], { json: true });
     expect(JSON.parse(r.out)).toMatchObject({ program: "bench_bpf2bpf_call", accepted: true, processedInsns: 110601 });
   });
   test("rejects with the kernel's message and the source line", async () => {

@@ -61,4 +61,4 @@ export function objectProg(rel: string, mapSpecs: Readonly<Record<string, Kernel
 }
 
 /** A benchmark object's program with map handles = indices into `maps`. */
-export const benchProg = (name: string): Prog => objectProg(`bench/${name}.bpf.o`, BENCH_MAPS);
+export const benchProg = (name: string): Prog => objectProg(`../bench/${name}.bpf.o`, BENCH_MAPS);
