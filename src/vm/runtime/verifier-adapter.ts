@@ -26,6 +26,8 @@ export interface ProgramDebugInfo {
 export interface VerifyOptions {
   /** CAP_BPF + CAP_PERFMON (default true). */
   readonly privileged?: boolean;
+  /** Add the kernel's BPF_LOG_STATS lines ("verification time", "stack depth") to the log. */
+  readonly logStats?: boolean;
 }
 
 export function vmVerifier(options: VerifyOptions = {}): ProgramVerifier {
@@ -50,6 +52,7 @@ export function vmVerifier(options: VerifyOptions = {}): ProgramVerifier {
       license: req.license,
       logLevel: Math.min(2, Math.max(0, req.logLevel)) as 0 | 1 | 2,
       privileged: options.privileged ?? true,
+      logStats: options.logStats ?? false,
       mode: "strict",
       ...(debug ? { funcInfo: funcInfo(debug, req.progType), lineInfo: lineInfo(debug) } : {}),
     });
@@ -61,6 +64,8 @@ export function vmVerifier(options: VerifyOptions = {}): ProgramVerifier {
       xlated: result.xlated,
       xlatedOrigin: result.xlatedOrigin,
       aux: result.aux,
+      stats: result.stats,
+      stackDepth: result.stackDepth,
     };
   };
 }

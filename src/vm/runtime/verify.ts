@@ -7,7 +7,7 @@ import type { Bytecode } from "../../isa/bytecode.js";
 import type { HelperRegistry } from "../helpers/abi.js";
 import type { BpfMap } from "../maps/map.js";
 import type { ProgTypeVerifierInfo } from "../progtypes/types.js";
-import type { InsnAux } from "../verifier/types.js";
+import type { InsnAux, VerifierStats } from "../verifier/types.js";
 
 /**
  * strict: reject what the verifier rejects (the default, as the kernel);
@@ -40,6 +40,10 @@ export interface VerifyOutcome {
   readonly xlatedOrigin?: readonly number[];
   /** Per-instruction facts of the loaded program (the kernel's insn_aux_data). */
   readonly aux?: readonly InsnAux[];
+  /** Verification statistics, as the kernel's log reports them. */
+  readonly stats?: VerifierStats;
+  /** Stack bytes per subprogram. */
+  readonly stackDepth?: readonly number[];
 }
 
 export type ProgramVerifier = (request: VerifyRequest) => VerifyOutcome;
