@@ -5,6 +5,7 @@
  * then fill prog-array and map-in-map slots. A failure closes what was created.
  */
 import type { Btf } from "../btf/btf.js";
+import { encodeBtf } from "../btf/encode.js";
 import type { BtfType } from "../btf/types.js";
 import { BpfCommandError, LoadError, NotSupportedError, TsbpfError } from "../errors.js";
 import { Bytecode } from "../isa/bytecode.js";
@@ -53,6 +54,9 @@ export function loadIntoKernel(kernel: VmKernel, spec: ObjectSpec, options: VmLo
       maps.set(m.name, { fd, spec: m });
     }
 
+    // The object's BTF goes to the kernel once, as libbpf's bpf_object__load_btf does.
+    const btfFd = spec.btf ? kernel.btfLoad(encodeBtf(spec.btf)) : undefined;
+    if (btfFd !== undefined) created.push(btfFd);
     const wanted = [...spec.programs.values()].filter((p) => (options.programs ? options.programs.includes(p.name) : p.autoload));
     for (const name of options.programs ?? []) spec.program(name);
     const targets = [vmTargetBtf(), ...(options.coreTargets ?? [])];
@@ -72,6 +76,7 @@ export function loadIntoKernel(kernel: VmKernel, spec: ObjectSpec, options: VmLo
           logLevel: options.logLevel ?? 0,
           ...(options.verifierMode ? { verifierMode: options.verifierMode } : {}),
           debugInfo: { funcInfo: p.funcInfo, lineInfo: p.lineInfo, btf: spec.btf, functions: p.functions },
+          ...(btfFd !== undefined ? { btfFd } : {}),
         });
       } catch (e) {
         if (e instanceof TsbpfError) throw new LoadError(`${what}: ${e.message}`, { cause: e });
@@ -93,6 +98,8 @@ export function loadIntoKernel(kernel: VmKernel, spec: ObjectSpec, options: VmLo
         kernel.mapUpdateElem(fd, u32(slot.index), u32(target.fd), 0);
       }
     }
+    // The programs hold the BTF now; the loader's fd is not needed.
+    if (btfFd !== undefined) kernel.close(btfFd);
     return { programs, maps };
   } catch (e) {
     for (const fd of created.reverse()) kernel.close(fd);
@@ -117,7 +124,7 @@ function createMap(kernel: VmKernel, spec: ObjectSpec, m: MapSpec, options: VmLo
       map.type !== m.type && `type ${map.type} != ${m.type}`,
       map.keySize !== m.keySize && `key_size ${map.keySize} != ${m.keySize}`,
       map.valueSize !== m.valueSize && `value_size ${map.valueSize} != ${m.valueSize}`,
-      map.maxEntries !== mapMaxEntries(m) && `max_entries ${map.maxEntries} != ${mapMaxEntries(m)}`,
+      map.maxEntries !== mapMaxEntries(m, kernel.ncpus) && `max_entries ${map.maxEntries} != ${mapMaxEntries(m, kernel.ncpus)}`,
       map.flags !== m.flags && `map_flags ${map.flags} != ${m.flags}`,
     ].filter(Boolean);
     if (mismatch.length) {
@@ -129,20 +136,30 @@ function createMap(kernel: VmKernel, spec: ObjectSpec, m: MapSpec, options: VmLo
   let innerFd: number | undefined;
   try {
     if (m.innerMap) innerFd = createMap(kernel, spec, m.innerMap, { ...options, pinPath: undefined });
-    const fd = kernel.mapCreate({
+    const withBtf = !NO_BTF_TYPES.has(m.type) && (m.btfKeyTypeId !== 0 || m.btfValueTypeId !== 0);
+    const attrs = {
       mapType: m.type,
       keySize: m.keySize,
       valueSize: m.valueSize,
-      maxEntries: mapMaxEntries(m),
+      maxEntries: mapMaxEntries(m, kernel.ncpus),
       mapFlags: m.flags,
       numaNode: m.numaNode,
       mapExtra: m.mapExtra,
       name: m.kernelName,
-      btfKeyTypeId: m.btfKeyTypeId,
-      btfValueTypeId: m.btfValueTypeId,
+      btfKeyTypeId: withBtf ? m.btfKeyTypeId : 0,
+      btfValueTypeId: withBtf ? m.btfValueTypeId : 0,
       ...(innerFd !== undefined ? { innerMapFd: innerFd } : {}),
       valueFields: spec.btf && m.btfValueTypeId ? valueFields(spec.btf, m.btfValueTypeId) : [],
-    });
+    };
+    let fd: number;
+    try {
+      fd = kernel.mapCreate(attrs);
+    } catch (e) {
+      // libbpf retries a map the kernel refuses with BTF without it (bpf_object__create_map:
+      // "Retrying without BTF"), e.g. a prog array, whose map_check_btf refuses any BTF.
+      if (!withBtf || !(e instanceof BpfCommandError)) throw e;
+      fd = kernel.mapCreate({ ...attrs, btfKeyTypeId: 0, btfValueTypeId: 0 });
+    }
     try {
       let data = m.data;
       if (m.source === "kconfig" && spec.kconfig) {
@@ -164,8 +181,24 @@ function createMap(kernel: VmKernel, spec: ObjectSpec, m: MapSpec, options: VmLo
   }
 }
 
-/** libbpf rounds ring buffer sizes up to a power-of-two multiple of the page size (adjust_ringbuf_sz). */
-function mapMaxEntries(m: MapSpec): number {
+/**
+ * Map types libbpf creates without key/value BTF (bpf_object__create_map zeroes
+ * btf_key_type_id and btf_value_type_id for them): their values are fds or ids,
+ * and a map-in-map's BTF value is the __array of inner maps, not a value type.
+ */
+const NO_BTF_TYPES: ReadonlySet<number> = new Set([
+  BPF_MAP_TYPE.PERF_EVENT_ARRAY, BPF_MAP_TYPE.CGROUP_ARRAY, BPF_MAP_TYPE.STACK_TRACE, BPF_MAP_TYPE.ARRAY_OF_MAPS,
+  BPF_MAP_TYPE.HASH_OF_MAPS, BPF_MAP_TYPE.DEVMAP, BPF_MAP_TYPE.DEVMAP_HASH, BPF_MAP_TYPE.CPUMAP, BPF_MAP_TYPE.XSKMAP,
+  BPF_MAP_TYPE.SOCKMAP, BPF_MAP_TYPE.SOCKHASH, BPF_MAP_TYPE.QUEUE, BPF_MAP_TYPE.STACK, BPF_MAP_TYPE.ARENA,
+]);
+
+/**
+ * libbpf's load-time max_entries: ring buffer sizes rounded up to a
+ * power-of-two multiple of the page size (adjust_ringbuf_sz), and a perf event
+ * array without max_entries sized to the possible CPUs (bpf_object__create_map).
+ */
+function mapMaxEntries(m: MapSpec, ncpus: number): number {
+  if (m.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY && m.maxEntries === 0) return ncpus;
   if (m.type !== BPF_MAP_TYPE.RINGBUF && m.type !== BPF_MAP_TYPE.USER_RINGBUF) return m.maxEntries;
   let size = PAGE_SIZE;
   while (size < m.maxEntries && size < 2 ** 31) size *= 2;

@@ -29,7 +29,10 @@ import { VmProgram } from "./program.js";
 import type { RunState, RunningProgram, VmServices } from "./services.js";
 import { programTag } from "./tag.js";
 import { TracePipe } from "./trace-pipe.js";
+import { VmBtfObject } from "./btf-object.js";
+import { loadBtf } from "../../btf/load.js";
 import { HookRegistry } from "../hooks/registry.js";
+import { JitEngine } from "../jit/engine.js";
 import { type ProgramVerifier, type VerifierMode, isGplCompatible } from "./verify.js";
 import { vmVerifier } from "./verifier-adapter.js";
 
@@ -63,6 +66,8 @@ export interface ProgLoadAttrs {
   readonly verifierMode?: VerifierMode;
   /** BTF for func/line info in the log (parsed by the loader). */
   readonly debugInfo?: unknown;
+  /** prog_btf_fd: the program's BTF object (info reports its id; the program holds it). */
+  readonly btfFd?: number;
 }
 
 export interface ProgLoadResult {
@@ -173,6 +178,59 @@ export class VmKernel implements VmServices {
     return this.objects.newFd(obj!);
   }
 
+  // ---------------- BTF and object info ----------------
+
+  /**
+   * BPF_BTF_LOAD: a raw BTF blob (as the kernel takes it; ELF files are the
+   * loader's business). Malformed BTF is EINVAL, its reason in the message as
+   * the kernel puts it in the log.
+   */
+  btfLoad(bytes: Uint8Array): number {
+    let parsed;
+    try {
+      parsed = loadBtf(bytes);
+    } catch (e) {
+      throw new BpfCommandError("EINVAL", `btf load: ${(e as Error).message}`, { cause: e });
+    }
+    if (parsed.format !== "raw") throw new BpfCommandError("EINVAL", "btf load: not a raw BTF blob");
+    return this.objects.register(new VmBtfObject(parsed.btf, bytes.slice()));
+  }
+
+  /** BPF_OBJ_GET_INFO_BY_FD, as plain objects (the kernel's bpf_*_info fields that mean something in the vm). */
+  objGetInfo(fd: number): VmObjectInfo {
+    const obj = this.objects.fromAny(fd, "obj get info");
+    switch (obj.kind) {
+      case "prog": {
+        const p = obj as unknown as VmProgram;
+        return {
+          kind: "prog", id: p.id, type: p.progType, typeName: p.progTypeInfo.name, name: p.name, tag: p.tag,
+          xlatedProgLen: p.xlated.length * 8, jited: p.engine instanceof JitEngine, mapIds: p.maps.map((m) => m.id),
+          loadTime: p.loadTime, gplCompatible: p.gplCompatible, btfId: p.btfId, verifiedInsns: p.processedInsns,
+          runCnt: p.runCount, runTimeNs: p.runTimeNs,
+        };
+      }
+      case "map": {
+        const { map } = obj as unknown as VmMapObject;
+        return {
+          kind: "map", id: obj.id, type: map.type, typeName: map.typeName, name: map.name, keySize: map.keySize,
+          valueSize: map.valueSize, maxEntries: map.maxEntries, mapFlags: map.flags, frozen: map.frozen,
+          btfKeyTypeId: map.btfKeyTypeId, btfValueTypeId: map.btfValueTypeId,
+        };
+      }
+      case "btf": {
+        const b = obj as unknown as VmBtfObject;
+        return { kind: "btf", id: b.id, btfSize: b.bytes.length, name: b.name, kernelBtf: false };
+      }
+      case "link":
+        return { kind: "link", id: obj.id };
+    }
+  }
+
+  /** The bytes of a loaded BTF object (BTF_GET_INFO's btf buffer). */
+  btfBytes(fd: number): Uint8Array {
+    return (this.objects.fromFd(fd, "btf", "btf get info") as unknown as VmBtfObject).bytes.slice();
+  }
+
   // ---------------- maps ----------------
 
   /** BPF_MAP_CREATE. Inner maps (map-in-map) come as inner_map_fd. */
@@ -258,6 +316,7 @@ export class VmKernel implements VmServices {
     if (name.length >= 16 || !/^[A-Za-z0-9_.]*$/.test(name)) fail("EINVAL", `${what}: bad name`);
 
     const { maps, byHandle } = this.resolveMapRefs(attrs, what);
+    const btf = attrs.btfFd !== undefined ? (this.objects.fromFd(attrs.btfFd, "btf", what) as unknown as VmBtfObject) : undefined;
     const mode = attrs.verifierMode ?? this.verifierMode;
     const gpl = isGplCompatible(attrs.license);
     let log = "";
@@ -290,6 +349,7 @@ export class VmKernel implements VmServices {
       name, progType, attachType: attrs.expectedAttachType ?? 0, code: exec, xlated,
       tag: programTag(attrs.insns), maps, license: attrs.license, gplCompatible: gpl, verified,
       verifierLog: log, processedInsns: processed, loadTime: Date.now(), ...(origin ? { xlatedOrigin: origin } : {}),
+      ...(btf ? { btf } : {}),
     });
     const env: EngineEnv = {
       space: this.space,
@@ -335,6 +395,28 @@ export class VmKernel implements VmServices {
     }
   }
 
+  /**
+   * `n` runs (n >= 1) of runProgram(prog, ctx, typeState, cpu) without a link:
+   * one run frame for all of them (every run would push the same one), the
+   * loop in the engine when it has one.
+   */
+  runProgramRepeat(prog: VmProgram, ctx: number, typeState: ProgTypeRunState | undefined, n: number, cpu = this.cpu): number {
+    prog.env.cpu = cpu;
+    const f = this.enter(prog, cpu, ctx, typeState);
+    f.attachCookieLo = undefined;
+    f.attachCookieHi = undefined;
+    f.funcIp = undefined;
+    try {
+      const engine = prog.engine;
+      if (engine.runRepeat) return engine.runRepeat(ctx, n);
+      let ret = 0;
+      for (let i = 0; i < n; i++) ret = engine.run(ctx);
+      return ret;
+    } finally {
+      this.depth--;
+    }
+  }
+
   /** Pushes a run frame (reusing the one at this depth). */
   private enter(program: RunningProgram, cpu: number, ctx: number, typeState: ProgTypeRunState | undefined): RunFrame {
     let f = this.frames[this.depth];
@@ -357,6 +439,7 @@ export class VmKernel implements VmServices {
       {
         services: this, program: prog,
         run: (ctx, typeState, runCpu) => this.runProgram(prog, ctx, typeState, runCpu ?? cpu),
+        runRepeat: (ctx, typeState, n, runCpu) => this.runProgramRepeat(prog, ctx, typeState, n, runCpu ?? cpu),
       },
       options,
     );
@@ -436,3 +519,19 @@ class RunFrame implements RunState {
   attachCookieHi: number | undefined = undefined;
   funcIp: number | undefined = undefined;
 }
+
+/** What objGetInfo reports, by object kind. */
+export type VmObjectInfo =
+  | {
+      readonly kind: "prog"; readonly id: number; readonly type: number; readonly typeName: string; readonly name: string;
+      readonly tag: string; readonly xlatedProgLen: number; readonly jited: boolean; readonly mapIds: readonly number[];
+      readonly loadTime: number; readonly gplCompatible: boolean; readonly btfId: number; readonly verifiedInsns: number;
+      readonly runCnt: number; readonly runTimeNs: number;
+    }
+  | {
+      readonly kind: "map"; readonly id: number; readonly type: number; readonly typeName: string; readonly name: string;
+      readonly keySize: number; readonly valueSize: number; readonly maxEntries: number; readonly mapFlags: number;
+      readonly frozen: boolean; readonly btfKeyTypeId: number; readonly btfValueTypeId: number;
+    }
+  | { readonly kind: "btf"; readonly id: number; readonly btfSize: number; readonly name: string; readonly kernelBtf: boolean }
+  | { readonly kind: "link"; readonly id: number };

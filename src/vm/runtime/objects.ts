@@ -126,6 +126,13 @@ export class ObjectTable {
     return obj as KernelObject & { kind: K };
   }
 
+  /** The object behind an fd, whatever its kind (EBADF when none). */
+  fromAny(fd: number, op: string): KernelObject {
+    const obj = this.fds.get(fd);
+    if (!obj) throw new BpfCommandError("EBADF", `${op}: fd ${fd}`);
+    return obj;
+  }
+
   byId(kind: ObjectKind, id: number): KernelObject | undefined {
     return this.ids[kind].get(id);
   }

@@ -27,7 +27,8 @@ export interface VmProgramInit {
   readonly processedInsns: number;
   /** xlated slot -> slot of the loaded program (-1 for inserted instructions). */
   readonly xlatedOrigin?: readonly number[];
-  readonly btfId?: number;
+  /** The program's BTF object, held while the program lives. */
+  readonly btf?: KernelObject;
   readonly loadTime: number;
 }
 
@@ -47,6 +48,7 @@ export class VmProgram extends KernelObject implements ProgramRef, ExecutableCod
   readonly processedInsns: number;
   readonly xlatedOrigin: readonly number[];
   readonly btfId: number;
+  private readonly btf?: KernelObject;
   readonly loadTime: number;
   /** Set by the kernel right after construction (the engine needs the program's env). */
   engine!: Engine;
@@ -71,7 +73,9 @@ export class VmProgram extends KernelObject implements ProgramRef, ExecutableCod
     this.verifierLog = init.verifierLog;
     this.processedInsns = init.processedInsns;
     this.xlatedOrigin = init.xlatedOrigin ?? Array.from({ length: init.xlated.length }, (_, i) => i);
-    this.btfId = init.btfId ?? 0;
+    this.btf = init.btf;
+    this.btfId = init.btf?.id ?? 0;
+    init.btf?.get();
     this.loadTime = init.loadTime;
     // The program holds its maps for as long as it lives (used_maps in the kernel).
     for (const m of this.maps) m.get();
@@ -88,5 +92,6 @@ export class VmProgram extends KernelObject implements ProgramRef, ExecutableCod
   protected onRelease(): void {
     this.engine?.dispose();
     for (const m of this.maps) m.put();
+    this.btf?.put();
   }
 }

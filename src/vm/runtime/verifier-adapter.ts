@@ -5,7 +5,9 @@
 import type { Btf } from "../../btf/btf.js";
 import type { BtfType } from "../../btf/types.js";
 import type { LinkedFunction, ProgramFuncInfo, ProgramLineInfo } from "../../object/types.js";
+import { BPF_FUNC_tail_call } from "../engine.js";
 import { ArrayMap } from "../maps/array.js";
+import { ArrayOfMapsMap, HashOfMapsMap, type InnerMapMeta } from "../maps/map_in_map.js";
 import type { BpfMap } from "../maps/map.js";
 import { helperProtos } from "../helpers/protos.js";
 import type { ProgTypeVerifierInfo } from "../progtypes/types.js";
@@ -39,7 +41,9 @@ export function vmVerifier(options: VerifyOptions = {}): ProgramVerifier {
       return i;
     };
     const debug = req.debugInfo as ProgramDebugInfo | undefined;
-    const progType = onlyImplementedHelpers(req.progType, (id) => req.helpers.has(id));
+    // bpf_tail_call has no registry entry: the engines perform it themselves
+    // (env.tailCallTarget), so it is implemented wherever the type allows it.
+    const progType = onlyImplementedHelpers(req.progType, (id) => id === BPF_FUNC_tail_call || req.helpers.has(id));
     const result = verify({
       code: req.code,
       progType,
@@ -102,7 +106,17 @@ function mapInfo(m: BpfMap): VerifierMapInfo {
     ...(inlineOffset !== undefined && Math.abs(inlineOffset) < 2 ** 31 ? { inlineValueOffset: inlineOffset } : {}),
     ...(rodata ? { readOnlyValue: m.space.read((m as ArrayMap).base, m.valueSize) } : {}),
     logAddress: BigInt(m.addr),
+    ...(m instanceof ArrayOfMapsMap || m instanceof HashOfMapsMap ? { inner: innerInfo(m.meta) } : {}),
   };
+}
+
+/**
+ * What a lookup in a map of maps yields to the verifier: the inner map template
+ * (the kernel's inner_map_meta, which has no name), so a second map helper on
+ * the result is checked against the inner maps' key and value sizes.
+ */
+function innerInfo(meta: InnerMapMeta): VerifierMapInfo {
+  return { type: meta.mapType, keySize: meta.keySize, valueSize: meta.valueSize, maxEntries: meta.maxEntries, flags: meta.mapFlags, name: "" };
 }
 
 function lineInfo(d: ProgramDebugInfo): LineInfo[] {
