@@ -87,8 +87,10 @@ const TABLE: readonly (readonly [number, string, P])[] = [
   // kernel/trace/bpf_trace.c, bpf_probe_read_compat_proto
   [4, "probe_read", p([memOut, sizeOrZero, any], int, gpl)],
   [5, "ktime_get_ns", p([])],
-  // kernel/trace/bpf_trace.c, bpf_trace_printk_proto
-  [6, "trace_printk", p([memIn, size, any, any, any], int, gpl)],
+  // kernel/trace/bpf_trace.c, bpf_trace_printk_proto: only arg1 and arg2 are
+  // typed, so the verifier never reads R3-R5 (bpf_printk with fewer than three
+  // arguments leaves them uninitialized; the format decides at run time).
+  [6, "trace_printk", p([memIn, size], int, gpl)],
   [7, "get_prandom_u32", p([])],
   [8, "get_smp_processor_id", p([])],
   // net/core/filter.c
