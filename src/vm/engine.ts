@@ -43,6 +43,12 @@ export const BPF_FUNC_tail_call = 12;
 export interface Engine {
   /** Runs from instruction 0 with r1..r5 as given (unsigned, below 2^53); returns r0's low 32 bits, unsigned. */
   run(r1: number, r2?: number, r3?: number, r4?: number, r5?: number): number;
+  /**
+   * `n` runs (n >= 1) with r1 as given and r2..r5 = 0, exactly as `n` calls of
+   * run(r1); returns the last one's result. For engines with a faster loop
+   * than the caller's (a test run with repeat).
+   */
+  runRepeat?(r1: number, n: number): number;
   /** r0 of the last run, all 64 bits. */
   lastR0(): bigint;
   /** Instructions the last run executed (the interpreter counts exactly; a JIT may not). */

@@ -15,6 +15,14 @@ export interface HostEnv {
   taiNs(): number;
   /** jiffies (bpf_jiffies64); CONFIG_HZ ticks since boot. */
   jiffies(): number;
+  /**
+   * CPU time this process has used (user + system), in nanoseconds. Test runs
+   * use it to leave out time the host spent running something else, as the
+   * kernel's test timer stops while the task is rescheduled
+   * (bpf_test_timer_continue in net/bpf/test_run.c). Without it a test run's
+   * duration is elapsed time.
+   */
+  cpuTimeNs?(): number;
   /** A uniformly random u32 (bpf_get_prandom_u32). */
   randomU32(): number;
   /** The current task: thread id (pid), process id (tgid), uid, gid and comm (at most 15 bytes). */
@@ -91,6 +99,14 @@ export function realHost(): HostEnv {
     // TAI is UTC plus 37 leap seconds since 2017 (IERS Bulletin C).
     taiNs: () => Math.round((hostStart + performance.now()) * 1e6) + 37e9,
     jiffies: () => INITIAL_JIFFIES + Math.floor((monotonicNs() * HOST_HZ) / 1e9),
+    ...(typeof process !== "undefined" && typeof process.cpuUsage === "function"
+      ? {
+        cpuTimeNs: (): number => {
+          const u = process.cpuUsage();
+          return (u.user + u.system) * 1000;
+        },
+      }
+      : {}),
     randomU32: () => (Math.random() * 4294967296) >>> 0,
     task: {
       pid: typeof process !== "undefined" ? process.pid : 1,

@@ -383,8 +383,6 @@ export const CASES: Readonly<Record<string, Readonly<Record<string, CaseSpec>>>>
         // A reservation larger than the ring fails with -EINVAL (and must still be discarded).
         res({ 3: 0, 4: 0, 5: E.E2BIG, 6: E.EINVAL })(o);
       },
-      knownDifference:
-        "ring buffer dynptrs (bpf_ringbuf_reserve_dynptr, bpf_dynptr_write/data, submit/discard_dynptr) from XDP: the kernel loads and runs the program, the vm verifier refuses it (\"helper bpf_ringbuf_reserve_dynptr#198: dynptr arguments are not supported by the vm verifier\")",
     },
   },
   "maps/perf_event_array.bpf.o": {

@@ -107,6 +107,66 @@ export class HelperCall {
 
 export type HelperFn = (call: HelperCall) => void;
 
+/**
+ * How a direct helper receives argument register r: its low 32 bits (an
+ * address in the space, or a u32), or `sat`: the low 32 bits when the upper
+ * ones are clear, 0xffffffff otherwise (the generic helpers' reading of u64
+ * flags and sizes, which refuses both alike).
+ */
+export type DirectArg = { readonly reg: 1 | 2 | 3 | 4 | 5; readonly as: "lo" | "sat" };
+
+/**
+ * How a direct helper's number becomes r0: `u32` zero-extended (a pointer or
+ * NULL), `s32` sign-extended (0 or -errno), `i53` an integer within ±2^53 (a
+ * clock), which crosses as a double, never as a BigInt.
+ */
+export type DirectResult = "u32" | "s32" | "i53";
+
+/** A direct helper's implementation: the arguments in DirectHelper.args order. */
+export type DirectFn = (a: number, b: number, c: number, d: number, e: number) => number;
+
+/**
+ * A helper specialised for one call site of a verified program: the engine
+ * passes the arguments as numbers and takes r0 back, with no call area, no
+ * map resolution and no argument checks (the verifier proved them). It must
+ * do exactly what the helper does for such arguments, faults included.
+ */
+export interface DirectHelper {
+  readonly args: readonly DirectArg[];
+  readonly result: DirectResult;
+  readonly fn: DirectFn;
+  /** A fast path the JIT may emit inline, calling `fn` only when it does not apply. */
+  readonly fast?: InlineFastPath;
+}
+
+/**
+ * Inline fast paths. `ringbuf_output`: bpf_ringbuf_output(ring, data, size,
+ * flags) with args [data, size, flags] on a ring whose positions (u64s)
+ * are at the given addresses (src/vm/maps/ringbuf.ts), the data area at
+ * `dataAddr`, `size` bytes long, its first page `dataPgOff` pages from the
+ * ring's start (a header's pg_off): when no record is still reserved, the
+ * record fits without wrapping, flags are 0 or BPF_RB_NO_WAKEUP and no
+ * wakeup is due, the record is written and committed inline (the header's
+ * len and pg_off, producer_pos and pending_pos), r0 = 0.
+ */
+export type InlineFastPath = {
+  readonly kind: "ringbuf_output";
+  readonly consAddr: number;
+  readonly prodAddr: number;
+  readonly pendAddr: number;
+  readonly dataAddr: number;
+  readonly dataPgOff: number;
+  readonly size: number;
+};
+
+/** A call site as a helper's `direct` factory sees it. */
+export interface DirectSite {
+  /** Instruction index of the call. */
+  readonly pc: number;
+  /** r1 when the code sets it to a constant right before the call (a map address, usually), as i32 words. */
+  readonly r1?: { readonly lo: number; readonly hi: number };
+}
+
 /** A helper: kernel id and name, its prototype (for the verifier) and its implementation. */
 export interface HelperDef {
   /** include/uapi/linux/bpf.h, enum bpf_func_id. */
@@ -115,6 +175,12 @@ export interface HelperDef {
   readonly name: string;
   readonly proto: HelperProto;
   readonly fn: HelperFn;
+  /**
+   * The helper's direct form for a call site of a verified program, when it
+   * has one for that site (e.g. bpf_map_lookup_elem on a known map). `exec`
+   * is the execution the site runs in (its CPU).
+   */
+  readonly direct?: (site: DirectSite, exec: Execution) => DirectHelper | undefined;
 }
 
 /** Helpers by kernel id. */

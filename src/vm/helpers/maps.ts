@@ -13,7 +13,8 @@ import { HashMap } from "../maps/hash.js";
 import type { BpfMap } from "../maps/map.js";
 import { BPF_MAP_TYPE } from "../maps/uapi.js";
 import type { VmServices } from "../runtime/services.js";
-import type { HelperDef, HelperFn } from "./abi.js";
+import { ProgramFault } from "../../errors.js";
+import type { DirectHelper, DirectSite, Execution, HelperDef, HelperFn } from "./abi.js";
 import { helperRuntime } from "./runtime.js";
 import { E, def, mapArg, wrongMap } from "./util.js";
 
@@ -144,10 +145,66 @@ export function mapHelpers(services: VmServices): HelperDef[] {
     call.ret(n);
   };
 
+  /**
+   * The map a call site passes as r1, when the code loads it right before the
+   * call, and a resolver that answers as mapArg would at run time: the same
+   * map while it lives (the program holds a reference), else whatever the
+   * address holds then, or the fault.
+   */
+  const siteMap = (site: DirectSite): { map: BpfMap; now: () => BpfMap } | undefined => {
+    const r1 = site.r1;
+    const m = r1 && r1.hi === 0 ? services.mapAt(r1.lo >>> 0) : undefined;
+    if (!m) return undefined;
+    const addr = m.addr;
+    const now = (): BpfMap => {
+      if (!m.isDisposed) return m;
+      const other = services.mapAt(addr);
+      if (!other) throw new ProgramFault(site.pc, `R1 is not a map pointer (0x${addr.toString(16)})`);
+      return other;
+    };
+    return { map: m, now };
+  };
+
+  // Direct forms (verified programs, a known map): the helpers above without the
+  // call area, the map resolution and the no-op checks. Wasm passes i32s: `>>> 0`
+  // makes addresses and flags unsigned again.
+  const lookupDirect = (site: DirectSite, exec: Execution): DirectHelper | undefined => {
+    const sm = siteMap(site);
+    if (!sm) return undefined;
+    const { map: m, now } = sm;
+    return {
+      args: [{ reg: 2, as: "lo" }],
+      result: "u32",
+      fn: (key) => (m.isDisposed ? now() : m).lookupElem(key >>> 0, exec.cpu),
+    };
+  };
+
+  const updateDirect = (site: DirectSite, exec: Execution): DirectHelper | undefined => {
+    const sm = siteMap(site);
+    if (!sm) return undefined;
+    const { map: m, now } = sm;
+    return {
+      args: [{ reg: 2, as: "lo" }, { reg: 3, as: "lo" }, { reg: 4, as: "sat" }],
+      result: "s32",
+      fn: (key, value, flags) => (m.isDisposed ? now() : m).updateElem(key >>> 0, value >>> 0, flags >>> 0, exec.cpu),
+    };
+  };
+
+  const deleteDirect = (site: DirectSite, exec: Execution): DirectHelper | undefined => {
+    const sm = siteMap(site);
+    if (!sm) return undefined;
+    const { map: m, now } = sm;
+    return {
+      args: [{ reg: 2, as: "lo" }],
+      result: "s32",
+      fn: (key) => (m.isDisposed ? now() : m).deleteElem(key >>> 0, exec.cpu),
+    };
+  };
+
   return [
-    def(BPF_FUNC_map_lookup_elem, lookup),
-    def(BPF_FUNC_map_update_elem, update),
-    def(BPF_FUNC_map_delete_elem, del),
+    def(BPF_FUNC_map_lookup_elem, lookup, lookupDirect),
+    def(BPF_FUNC_map_update_elem, update, updateDirect),
+    def(BPF_FUNC_map_delete_elem, del, deleteDirect),
     def(BPF_FUNC_map_push_elem, push),
     def(BPF_FUNC_map_pop_elem, pop),
     def(BPF_FUNC_map_peek_elem, peek),

@@ -11,9 +11,9 @@
 import { ProgramFault } from "../../errors.js";
 import { RingBufBase, RingBufMap } from "../maps/ringbuf.js";
 import { UserRingBufMap } from "../maps/user_ringbuf.js";
-import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_HDR_SZ } from "../maps/uapi.js";
+import { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_HDR_SZ } from "../maps/uapi.js";
 import type { VmServices } from "../runtime/services.js";
-import type { HelperCall, HelperDef, HelperFn } from "./abi.js";
+import type { DirectHelper, DirectSite, HelperCall, HelperDef, HelperFn } from "./abi.js";
 import {
   BPF_DYNPTR_SIZE, BPF_DYNPTR_TYPE_LOCAL, BPF_DYNPTR_TYPE_RINGBUF, DYNPTR_MAX_SIZE, type Dynptr, initDynptr, nullDynptr,
   readDynptr,
@@ -60,25 +60,37 @@ export function ringbufHelpers(services: VmServices): HelperDef[] {
     return r;
   };
 
-  /**
-   * bpf_ringbuf_output(map, data, size, flags): RingBufMap.output's steps
-   * (flags, reserve, copy, commit) with the copy done here: small records are
-   * the common case, and a byte loop beats copyWithin's call for them.
-   */
+  /** bpf_ringbuf_output(map, data, size, flags): RingBufMap.output. */
   const output: HelperFn = (call) => {
     const m = ring(call, "ringbuf_output", BPF_FUNC_ringbuf_output);
     const data = call.addr(2);
     const size = call.hi(3) !== 0 ? 0xffffffff : call.u32(3);
     check(data, size, false, call.pc);
     const flags = call.hi(4) !== 0 ? 0xffffffff : call.u32(4);
-    if (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) return call.ret(-E.EINVAL);
-    const rec = m.reserve(size);
-    if (!rec) return call.ret(-E.EAGAIN);
-    const u8 = services.space.u8;
-    if (size <= 64) for (let i = 0; i < size; i++) u8[rec + i] = u8[data + i];
-    else u8.copyWithin(rec, data, data + size);
-    m.commit(rec, flags, false);
-    call.ret64(0, 0);
+    call.ret(m.output(data, size, flags));
+  };
+
+  /** The direct form on a known ring (verified programs: the data range is proven). */
+  const outputDirect = (site: DirectSite): DirectHelper | undefined => {
+    const r1 = site.r1;
+    const m = r1 && r1.hi === 0 ? services.mapAt(r1.lo >>> 0) : undefined;
+    if (!(m instanceof RingBufMap)) return undefined;
+    const addr = m.addr;
+    return {
+      args: [{ reg: 2, as: "lo" }, { reg: 3, as: "sat" }, { reg: 4, as: "sat" }],
+      result: "s32",
+      fast: { kind: "ringbuf_output", consAddr: m.consAddr, prodAddr: m.prodAddr, pendAddr: m.pendAddr, dataAddr: m.dataAddr, dataPgOff: m.dataPgOff, size: m.size },
+      fn: (data, size, flags) => {
+        if (m.isDisposed) {
+          // What the generic helper's map resolution would find now.
+          const now = services.mapAt(addr);
+          if (!now) throw new ProgramFault(site.pc, `R1 is not a map pointer (0x${addr.toString(16)})`);
+          if (!(now instanceof RingBufMap)) throw new ProgramFault(site.pc, `cannot pass map_type ${now.type} into func bpf_ringbuf_output#${BPF_FUNC_ringbuf_output}`);
+          return now.output(data >>> 0, size >>> 0, flags >>> 0);
+        }
+        return m.output(data >>> 0, size >>> 0, flags >>> 0);
+      },
+    };
   };
 
   /** bpf_ringbuf_reserve(map, size, flags): the record, or NULL (also for any flags). */
@@ -168,7 +180,7 @@ export function ringbufHelpers(services: VmServices): HelperDef[] {
   };
 
   return [
-    def(BPF_FUNC_ringbuf_output, output),
+    def(BPF_FUNC_ringbuf_output, output, outputDirect),
     def(BPF_FUNC_ringbuf_reserve, reserve),
     def(BPF_FUNC_ringbuf_submit, commit(false, "ringbuf_submit")),
     def(BPF_FUNC_ringbuf_discard, commit(true, "ringbuf_discard")),

@@ -4,7 +4,7 @@
  * The clocks are the host's (HostEnv), so tests can fix them.
  */
 import type { HostEnv } from "../host.js";
-import type { HelperDef } from "./abi.js";
+import type { DirectHelper, HelperDef } from "./abi.js";
 import { def } from "./util.js";
 
 export const BPF_FUNC_ktime_get_ns = 5;
@@ -13,16 +13,22 @@ export const BPF_FUNC_ktime_get_boot_ns = 125;
 export const BPF_FUNC_ktime_get_coarse_ns = 160;
 export const BPF_FUNC_ktime_get_tai_ns = 208;
 
+/** A clock helper and its direct form: no arguments, the reading as r0. */
+function clock(id: number, read: () => number): HelperDef {
+  const direct: DirectHelper = { args: [], result: "i53", fn: read };
+  return def(id, (call) => call.ret(read()), () => direct);
+}
+
 export function timeHelpers(host: HostEnv): HelperDef[] {
   return [
     // ktime_get_mono_fast_ns(): CLOCK_MONOTONIC.
-    def(BPF_FUNC_ktime_get_ns, (call) => call.ret(host.monotonicNs())),
-    def(BPF_FUNC_jiffies64, (call) => call.ret(host.jiffies())),
+    clock(BPF_FUNC_ktime_get_ns, () => host.monotonicNs()),
+    clock(BPF_FUNC_jiffies64, () => host.jiffies()),
     // ktime_get_boot_fast_ns(): CLOCK_BOOTTIME.
-    def(BPF_FUNC_ktime_get_boot_ns, (call) => call.ret(host.bootNs())),
+    clock(BPF_FUNC_ktime_get_boot_ns, () => host.bootNs()),
     // ktime_get_coarse_ns(): CLOCK_MONOTONIC at tick resolution.
-    def(BPF_FUNC_ktime_get_coarse_ns, (call) => call.ret(host.coarseNs())),
+    clock(BPF_FUNC_ktime_get_coarse_ns, () => host.coarseNs()),
     // ktime_get_tai_fast_ns(): CLOCK_TAI.
-    def(BPF_FUNC_ktime_get_tai_ns, (call) => call.ret(host.taiNs())),
+    clock(BPF_FUNC_ktime_get_tai_ns, () => host.taiNs()),
   ];
 }

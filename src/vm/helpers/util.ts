@@ -20,10 +20,10 @@ import { helperProtos } from "./protos.js";
 export const E = ERRNO;
 
 /** A HelperDef for `id` with the kernel's prototype and name from protos.ts. */
-export function def(id: number, fn: HelperFn): HelperDef {
+export function def(id: number, fn: HelperFn, direct?: HelperDef["direct"]): HelperDef {
   const p = helperProtos.get(id);
   if (!p) throw new Error(`no prototype for helper ${id}`);
-  return { id, name: p.name, proto: p.proto, fn };
+  return direct ? { id, name: p.name, proto: p.proto, fn, direct } : { id, name: p.name, proto: p.proto, fn };
 }
 
 /** A map argument resolver with a one-entry cache (map helpers are hot). */

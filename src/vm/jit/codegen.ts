@@ -16,9 +16,11 @@ import {
   type Block, type Edge, type FunctionCfg, Kind, type ProgramInfo, analyzeProgram, functionCfg, kindAt, targetOf,
 } from "./cfg.js";
 import { type Signatures, computeSignatures, usesDefs } from "./liveness.js";
+import type { DirectHelper, InlineFastPath } from "../helpers/abi.js";
+import { BPF_RB_NO_WAKEUP, BPF_RINGBUF_HDR_SZ } from "../maps/uapi.js";
 import { CALLBACK_AREA, CALL_AREA, Fault, JIT_BUDGET, JIT_REGS } from "./layout.js";
 import {
-  AtomicOp, FuncBody, type FuncType, I32, I64, ModuleWriter, Op, RMW_I64, RMW_I64_32U, type ValType, alignOf,
+  AtomicOp, F64, FuncBody, type FuncType, I32, I64, MiscOp, ModuleWriter, Op, RMW_I64, RMW_I64_32U, type ValType, alignOf,
 } from "./wasm.js";
 
 /** A helper call site, as offered to the runtime's inlining hook. */
@@ -30,16 +32,20 @@ export interface HelperSite {
 }
 
 /**
- * A helper call the JIT may replace with inline code. `array_lookup` is
- * bpf_map_lookup_elem on an array map, as the kernel's array_map_gen_lookup
- * does it: r0 = key < maxEntries ? base + key * stride : 0, key = *(u32 *)r2.
+ * A helper call the JIT may replace. `array_lookup` is bpf_map_lookup_elem on
+ * an array map, inline, as the kernel's array_map_gen_lookup does it:
+ * r0 = key < maxEntries ? base + key * stride : 0, key = *(u32 *)r2.
+ * `direct` calls the helper's specialised form for the site (an import of its
+ * own taking i32 arguments), bypassing the call area.
  */
-export type InlineHelper = {
-  readonly kind: "array_lookup";
-  readonly base: number;
-  readonly stride: number;
-  readonly maxEntries: number;
-};
+export type InlineHelper =
+  | {
+    readonly kind: "array_lookup";
+    readonly base: number;
+    readonly stride: number;
+    readonly maxEntries: number;
+  }
+  | ({ readonly kind: "direct" } & DirectHelper);
 
 /** The runtime's say on helper call sites (only consulted for verified, unchecked programs). */
 export type InlineHook = (site: HelperSite) => InlineHelper | undefined;
@@ -82,6 +88,8 @@ export interface CompiledProgram {
   readonly entryParams: number;
   /** r0 / r6..r9 that helper calls store to JIT_REGS for callbacks. */
   readonly cbSpill: number;
+  /** The module exports `repeat` (see compileProgram). */
+  readonly hasRepeat: boolean;
   readonly checked: boolean;
   /** Program length in slots (for fault messages). */
   readonly length: number;
@@ -134,7 +142,14 @@ export const IMPORT = {
   ldpkt: "ldpkt",
   check: "check",
   helper: (id: number): string => `h${id}`,
+  /** The direct helper of the call site at pc. */
+  direct: (pc: number): string => `d${pc}`,
 } as const;
+
+/** Records up to this size are written by inline ring buffer output; bigger ones by the helper. */
+const RINGBUF_INLINE_MAX = 256;
+/** log2(PAGE_SIZE) on x86-64: a ring buffer header's pg_off counts 4 KiB pages. */
+const PAGE_SHIFT = 12;
 
 const mask = (regs: number): number[] => {
   const out: number[] = [];
@@ -158,6 +173,7 @@ export function compileProgram(code: Bytecode, options: CompileOptions): Compile
     ldpkt: -1,
     check: -1,
     helpers: new Map<number, number>(),
+    direct: new Map<number, number>(),
   };
   // Helper imports: one per distinct id, so the engine resolves each once.
   const inlineSites: ReadonlyMap<number, InlineHelper> = options.checked ? new Map() : options.inlineSites ?? new Map();
@@ -180,6 +196,10 @@ export function compileProgram(code: Bytecode, options: CompileOptions): Compile
   }
   const helperIds = [...imp.helpers.keys()].sort((a, b) => a - b);
   for (const id of helperIds) imp.helpers.set(id, mod.importFunc("jit", IMPORT.helper(id), { params: i32s(2), results: [] }));
+  for (const [pc, how] of [...inlineSites].sort((a, b) => a[0] - b[0])) {
+    if (how.kind !== "direct") continue;
+    imp.direct.set(pc, mod.importFunc("jit", IMPORT.direct(pc), { params: i32s(how.args.length), results: [how.result === "i53" ? F64 : I32] }));
+  }
   if (usesCallx) imp.callx = mod.importFunc("jit", IMPORT.callx, { params: i32s(3), results: [] });
   if (usesTail) imp.tail = mod.importFunc("jit", IMPORT.tail, { params: i32s(2), results: [I32] });
   if (usesPkt) imp.ldpkt = mod.importFunc("jit", IMPORT.ldpkt, { params: i32s(4), results: [I32] });
@@ -239,6 +259,29 @@ export function compileProgram(code: Bytecode, options: CompileOptions): Compile
     const idx = mod.addFunc({ type: { params: [I32], results: [I32] }, locals: [I64], body, name: "entry" });
     mod.export("entry", "func", idx);
   }
+  // repeat(fp, ctx, n): n >= 1 runs with r1 = ctx and the other registers 0, as n
+  // entry calls would do; the last r0 to JIT_REGS, its low word returned. Only
+  // where a run needs nothing from the engine between runs: no tail-call count
+  // to reset, no LD_ABS abort to catch, no budget.
+  const hasRepeat = !options.checked && !usesTail && !usesPkt;
+  if (hasRepeat) {
+    const body = new FuncBody();
+    body.loop();
+    body.localGet(0);
+    for (const r of mask(entryParams)) {
+      if (r === 1) body.localGet(1).op(Op.i64_extend_i32_u);
+      else body.i64(0);
+    }
+    body.call(funcIndex.get(0)!);
+    for (let k = mask(sigs.results.get(0)!).length; k > 0; k--) body.op(Op.drop);
+    body.localSet(3);
+    body.localGet(2).i32(1).op(Op.i32_sub).localTee(2).brIf(0);
+    body.end();
+    body.i32(0).localGet(3).mem(Op.i64_store, 3, JIT_REGS);
+    body.localGet(3).op(Op.i32_wrap_i64);
+    const idx = mod.addFunc({ type: { params: [I32, I32, I32], results: [I32] }, locals: [I64], body, name: "repeat" });
+    mod.export("repeat", "func", idx);
+  }
   // cb(index, fp): runs a callback; r1..r5 from CALLBACK_AREA, r0 back there.
   const callbackIndex = new Map<number, number>();
   {
@@ -276,7 +319,7 @@ export function compileProgram(code: Bytecode, options: CompileOptions): Compile
   let codeBytes = 0;
   for (const f of mod.funcs) codeBytes += f.body.offset;
   return {
-    bytes, module, helperIds, callbackIndex, entryParams, cbSpill: sigs.cbSpill, checked: options.checked,
+    bytes, module, helperIds, callbackIndex, entryParams, cbSpill: sigs.cbSpill, hasRepeat, checked: options.checked,
     length: code.length,
     pcMap: new PcMap(mod.importedFuncs.length, moduleOffsets, pcs, ranges),
     functions,
@@ -328,6 +371,8 @@ interface Imports {
   readonly ldpkt: number;
   readonly check: number;
   readonly helpers: ReadonlyMap<number, number>;
+  /** Direct helper imports by call-site pc. */
+  readonly direct: ReadonlyMap<number, number>;
 }
 
 interface Globals {
@@ -1475,6 +1520,22 @@ class FunctionEmitter {
   private callHelper(pc: number): void {
     const body = this.body;
     const inline = this.inlineSites.get(pc);
+    if (inline?.kind === "direct") {
+      if (inline.fast?.kind === "ringbuf_output") {
+        this.ringbufOutput(pc, inline.fast);
+        return;
+      }
+      for (const a of inline.args) {
+        if (a.as === "sat") this.getSat(a.reg);
+        else this.get32(a.reg);
+      }
+      body.call(this.imp.direct.get(pc)!);
+      if (inline.result === "u32") body.op(Op.i64_extend_i32_u);
+      else if (inline.result === "s32") body.op(Op.i64_extend_i32_s);
+      else body.misc(MiscOp.i64_trunc_sat_f64_s);
+      this.set(0);
+      return;
+    }
     if (inline) {
       // array_map_gen_lookup: r0 = key < max_entries ? base + key * stride : NULL
       this.get32(2);
@@ -1488,6 +1549,88 @@ class FunctionEmitter {
     this.budgetOut();
     body.i32(pc).localGet(this.fp).call(this.imp.helpers.get(this.code.imm[pc])!);
     this.afterHelper();
+  }
+
+  /** A scratch local declared on first use (past the ones the constructor declared). */
+  private extraLocal(t: ValType): number {
+    this.localTypes.push(t);
+    return this.params.length + this.localTypes.length;
+  }
+
+  private rbLocals: { d: number; s: number; f: number; l: number; o: number; i: number; p: number; n: number; c: number } | undefined;
+
+  /** r (1..5) as the helpers read a u64 size or flags argument: its low word, or 0xffffffff when the high one is set. */
+  private getSat(r: number): void {
+    this.get32(r);
+    this.body.i32(-1).localGet(this.reg[r]).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.select);
+  }
+
+  /**
+   * bpf_ringbuf_output on a known ring (InlineFastPath "ringbuf_output"), as
+   * RingBufMap.output does it when nothing is reserved, the record does not
+   * wrap and no wakeup is due; everything else goes to the helper's direct
+   * function, which reads the same positions.
+   */
+  private ringbufOutput(pc: number, f: Extract<InlineFastPath, { kind: "ringbuf_output" }>): void {
+    const body = this.body;
+    const t = (this.rbLocals ??= {
+      d: this.extraLocal(I32), s: this.extraLocal(I32), f: this.extraLocal(I32), l: this.extraLocal(I32),
+      o: this.extraLocal(I32), i: this.extraLocal(I32), p: this.extraLocal(I64), n: this.extraLocal(I64), c: this.extraLocal(I64),
+    });
+    const mask = f.size - 1;
+    const rec = f.dataAddr + BPF_RINGBUF_HDR_SZ;
+    this.get32(2);
+    body.localSet(t.d);
+    this.getSat(3);
+    body.localSet(t.s);
+    this.getSat(4);
+    body.localSet(t.f);
+    body.block(); // $done
+    body.block(); // $slow
+    // flags 0 or BPF_RB_NO_WAKEUP; a small record: len = round_up(size + 8, 8)
+    body.localGet(t.f).i32(~BPF_RB_NO_WAKEUP).op(Op.i32_and).brIf(0);
+    body.localGet(t.s).i32(RINGBUF_INLINE_MAX).op(Op.i32_gt_u).brIf(0);
+    body.localGet(t.s).i32(BPF_RINGBUF_HDR_SZ + 7).op(Op.i32_add).i32(-8).op(Op.i32_and).localSet(t.l);
+    // Nothing reserved: pending_pos == producer_pos.
+    body.i32(0).mem(Op.i64_load, 3, f.prodAddr).localTee(t.p).i32(0).mem(Op.i64_load, 3, f.pendAddr).op(Op.i64_ne).brIf(0);
+    // Room: next - consumer_pos <= mask.
+    body.localGet(t.p).localGet(t.l).op(Op.i64_extend_i32_u).op(Op.i64_add).localTee(t.n);
+    body.i32(0).mem(Op.i64_load, 3, f.consAddr).localTee(t.c).op(Op.i64_sub).i64(mask, 0).op(Op.i64_gt_u).brIf(0);
+    // No wrap: off + len <= size.
+    body.localGet(t.p).op(Op.i32_wrap_i64).i32(mask).op(Op.i32_and).localTee(t.o)
+      .localGet(t.l).op(Op.i32_add).i32(f.size).op(Op.i32_gt_u).brIf(0);
+    // No wakeup due: with flags 0, the consumer must not be waiting at this record.
+    body.localGet(t.f).op(Op.i32_eqz).localGet(t.c).op(Op.i32_wrap_i64).i32(mask).op(Op.i32_and).localGet(t.o).op(Op.i32_eq)
+      .op(Op.i32_and).brIf(0);
+    // The sample: 8 bytes at a time, then the odd ones.
+    body.i32(0).localSet(t.i);
+    body.block().loop();
+    body.localGet(t.i).i32(8).op(Op.i32_add).localGet(t.s).op(Op.i32_gt_u).brIf(1);
+    body.localGet(t.o).localGet(t.i).op(Op.i32_add);
+    body.localGet(t.d).localGet(t.i).op(Op.i32_add).mem(Op.i64_load, 0, 0);
+    body.mem(Op.i64_store, 0, rec);
+    body.localGet(t.i).i32(8).op(Op.i32_add).localSet(t.i).br(0);
+    body.end().end();
+    body.block().loop();
+    body.localGet(t.i).localGet(t.s).op(Op.i32_ge_u).brIf(1);
+    body.localGet(t.o).localGet(t.i).op(Op.i32_add);
+    body.localGet(t.d).localGet(t.i).op(Op.i32_add).mem(Op.i32_load8_u, 0, 0);
+    body.mem(Op.i32_store8, 0, rec);
+    body.localGet(t.i).i32(1).op(Op.i32_add).localSet(t.i).br(0);
+    body.end().end();
+    // The header, committed: len, then pg_off (pages from the ring's start).
+    body.localGet(t.o).localGet(t.s).mem(Op.i32_store, 2, f.dataAddr);
+    body.localGet(t.o).localGet(t.o).i32(PAGE_SHIFT).op(Op.i32_shr_u).i32(f.dataPgOff).op(Op.i32_add).mem(Op.i32_store, 2, f.dataAddr + 4);
+    // producer_pos and pending_pos move past it.
+    body.i32(0).localGet(t.n).mem(Op.i64_store, 3, f.prodAddr);
+    body.i32(0).localGet(t.n).mem(Op.i64_store, 3, f.pendAddr);
+    body.i64(0);
+    this.set(0);
+    body.br(1);
+    body.end(); // $slow
+    body.localGet(t.d).localGet(t.s).localGet(t.f).call(this.imp.direct.get(pc)!).op(Op.i64_extend_i32_s);
+    this.set(0);
+    body.end(); // $done
   }
 
   private tailCall(pc: number): void {

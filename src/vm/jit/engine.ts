@@ -14,7 +14,7 @@ import type { Engine, EngineEnv } from "../engine.js";
 import { CALL_AREA, type Execution, HelperCall } from "../helpers/abi.js";
 import type { Region } from "../memory.js";
 import { legacyPacketAddress } from "../progtypes/runtime/ldabs.js";
-import { type CompiledProgram, IMPORT, type InlineHook, compileProgram, planInlining } from "./codegen.js";
+import { type CompiledProgram, IMPORT, type InlineHelper, type InlineHook, compileProgram, planInlining } from "./codegen.js";
 import { CALLBACK_AREA, Fault, JIT_BUDGET, JIT_REGS } from "./layout.js";
 import { ARG_REGS } from "./liveness.js";
 
@@ -43,6 +43,8 @@ interface Instance {
   readonly code: Bytecode;
   readonly compiled: CompiledProgram;
   entry: (fp: number) => number;
+  /** The `repeat` export, when the module has one. */
+  repeat: ((fp: number, ctx: number, n: number) => number) | undefined;
   cb: (index: number, fp: number) => void;
   caches?: { rdS: WebAssembly.Global; rdE: WebAssembly.Global; wrS: WebAssembly.Global; wrE: WebAssembly.Global };
 }
@@ -56,8 +58,16 @@ const moduleCache = new WeakMap<Bytecode, Map<string, CompiledProgram>>();
 export function compileCached(
   code: Bytecode, checked: boolean, shared: boolean, maxPages: number, inline?: InlineHook,
 ): CompiledProgram {
-  const sites = inline && !checked ? planInlining(code, inline) : undefined;
-  const key = `${checked ? 1 : 0}${shared ? 1 : 0}:${shared ? maxPages : 0}:${sites ? JSON.stringify([...sites]) : ""}`;
+  return compilePlanned(code, checked, shared, maxPages, inline).compiled;
+}
+
+/** compileCached, with the inlining plan the module was compiled for (direct helpers' functions included). */
+function compilePlanned(
+  code: Bytecode, checked: boolean, shared: boolean, maxPages: number, inline?: InlineHook,
+): { compiled: CompiledProgram; sites: ReadonlyMap<number, InlineHelper> } {
+  const sites = inline && !checked ? planInlining(code, inline) : new Map<number, InlineHelper>();
+  // Direct helpers' functions are bound per instance: the key holds their signatures only.
+  const key = `${checked ? 1 : 0}${shared ? 1 : 0}:${shared ? maxPages : 0}:${sites.size ? JSON.stringify([...sites]) : ""}`;
   let byKey = moduleCache.get(code);
   if (!byKey) moduleCache.set(code, (byKey = new Map()));
   let compiled = byKey.get(key);
@@ -65,7 +75,7 @@ export function compileCached(
     compiled = compileProgram(code, { checked, shared, maxPages, inlineSites: sites });
     byKey.set(key, compiled);
   }
-  return compiled;
+  return { compiled, sites };
 }
 
 const isShared = (buf: ArrayBuffer): boolean =>
@@ -161,7 +171,37 @@ export class JitEngine implements Engine, Execution {
   }
 
   run(r1: number, r2 = 0, r3 = 0, r4 = 0, r5 = 0): number {
-    // Arguments are unsigned and below 2^53; the common u32 case is checked cheaply.
+    const main = this.main;
+    const p = main.compiled.entryParams;
+    // The common case (one u32 argument, an entry reading at most r1) inline; the
+    // rest apart, so that this stays small enough for V8 to inline into callers.
+    if (r1 >>> 0 === r1 && r2 === 0 && r3 === 0 && r4 === 0 && r5 === 0 && (p & ~0b10) === 0) {
+      if (p !== 0) {
+        const u32 = this.env.space.u32;
+        u32[(JIT_REGS >> 2) + 2] = r1;
+        u32[(JIT_REGS >> 2) + 3] = 0;
+      }
+    } else {
+      this.setRegs(p, r1, r2, r3, r4, r5);
+    }
+    this.ctxAddr = r1;
+    this.tailCalls = 0;
+    this.fp = this.stackTop;
+    this.current = main;
+    if (this.env.checked) return this.runChecked(main);
+    let ret: number;
+    try {
+      ret = main.entry(this.stackTop);
+    } catch (e) {
+      return this.caught(e);
+    }
+    this.r0lo = ret;
+    this.r0hi = this.env.space.u32[(JIT_REGS >> 2) + 1];
+    return ret >>> 0;
+  }
+
+  /** run()'s registers in general: r1..r5 as given (unsigned, below 2^53), what else the entry reads 0. */
+  private setRegs(p: number, r1: number, r2: number, r3: number, r4: number, r5: number): void {
     if (!(r1 >>> 0 === r1 && r2 >>> 0 === r2 && r3 >>> 0 === r3 && r4 >>> 0 === r4 && r5 >>> 0 === r5)) {
       checkArg(1, r1);
       checkArg(2, r2);
@@ -169,35 +209,66 @@ export class JitEngine implements Engine, Execution {
       checkArg(4, r4);
       checkArg(5, r5);
     }
-    const { env, main } = this;
-    const space = env.space;
-    let u32 = space.u32;
+    const u32 = this.env.space.u32;
     const base = JIT_REGS >> 2;
     // The entry reads only the registers it uses; r0 and r6..r9 start at 0 as in the interpreter.
-    const p = main.compiled.entryParams;
     if ((p & ~ARG_REGS) !== 0) u32.fill(0, base, base + 20);
     if (p & 0b10) setWords(u32, base + 2, r1);
     if (p & 0b100) setWords(u32, base + 4, r2);
     if (p & 0b1000) setWords(u32, base + 6, r3);
     if (p & 0b10000) setWords(u32, base + 8, r4);
     if (p & 0b100000) setWords(u32, base + 10, r5);
+  }
+
+  /** An unchecked run threw: LD_ABS outside the packet ends it with r0 = 0; anything else goes on as a fault. */
+  private caught(e: unknown): number {
+    if (e !== PACKET_ABORT) throw this.translate(e);
+    this.r0lo = 0;
+    this.r0hi = 0;
+    return 0;
+  }
+
+  /**
+   * `n` runs (n >= 1) with r1 as given and r2..r5 = 0: exactly `n` calls of
+   * run(r1), returning the last one's result. Verified programs that need
+   * nothing from the engine between runs loop inside the module (a test run's
+   * repeat, without a JavaScript round trip per run).
+   */
+  runRepeat(r1: number, n: number): number {
+    const main = this.main;
+    const repeat = main.repeat;
+    if (repeat === undefined || r1 >>> 0 !== r1 || this.env.checked) {
+      let ret = 0;
+      for (let i = 0; i < n; i++) ret = this.run(r1);
+      return ret;
+    }
     this.ctxAddr = r1;
     this.tailCalls = 0;
     this.fp = this.stackTop;
     this.current = main;
-    const checked = env.checked;
-    const bb = JIT_BUDGET >> 2;
-    let savedLo = 0;
-    let savedHi = 0;
-    let limit = 0;
-    if (checked) {
-      // Nested runs (a helper running another program) get their own budget; restore ours after.
-      savedLo = u32[bb];
-      savedHi = u32[bb + 1];
-      limit = Math.min(env.budget, Number.MAX_SAFE_INTEGER);
-      setWords(u32, bb, limit);
-      this.budgetFault = false;
+    let ret: number;
+    try {
+      ret = repeat(this.stackTop, r1, n);
+    } catch (e) {
+      throw this.translate(e);
     }
+    this.r0lo = ret;
+    this.r0hi = this.env.space.u32[(JIT_REGS >> 2) + 1];
+    return ret >>> 0;
+  }
+
+  /** A checked run: the budget set up (and a nested run's restored), steps counted. */
+  private runChecked(main: Instance): number {
+    const space = this.env.space;
+    let u32 = space.u32;
+    const base = JIT_REGS >> 2;
+    const bb = JIT_BUDGET >> 2;
+    // Nested runs (a helper running another program) get their own budget; restore ours after.
+    const savedLo = u32[bb];
+    const savedHi = u32[bb + 1];
+    const limit = Math.min(this.env.budget, Number.MAX_SAFE_INTEGER);
+    setWords(u32, bb, limit);
+    this.budgetFault = false;
     let ret: number;
     try {
       ret = main.entry(this.stackTop);
@@ -210,12 +281,10 @@ export class JitEngine implements Engine, Execution {
       this.r0lo = 0;
       this.r0hi = 0;
     } finally {
-      if (checked) {
-        u32 = space.u32;
-        if (!this.budgetFault) this.steps = limit - (u32[bb] + u32[bb + 1] * TWO32);
-        u32[bb] = savedLo;
-        u32[bb + 1] = savedHi;
-      }
+      u32 = space.u32;
+      if (!this.budgetFault) this.steps = limit - (u32[bb] + u32[bb + 1] * TWO32);
+      u32[bb] = savedLo;
+      u32[bb + 1] = savedHi;
     }
     return ret >>> 0;
   }
@@ -298,10 +367,14 @@ export class JitEngine implements Engine, Execution {
   private instantiate(code: Bytecode): Instance {
     const { env } = this;
     const space = env.space;
-    const compiled = compileCached(code, env.checked, this.shared, space.maxPages, this.options.inlineHelper);
+    const own = this.options.inlineHelper;
+    // The caller's hook first, then the helpers' own direct forms.
+    const hook: InlineHook = (site) => own?.(site) ?? this.directHelper(site.helperId, site.pc, site.r1);
+    const { compiled, sites } = compilePlanned(code, env.checked, this.shared, space.maxPages, hook);
     const inst: Instance = {
       code, compiled,
       entry: () => 0,
+      repeat: undefined,
       cb: () => undefined,
     };
     const jit: WebAssembly.ModuleImports = {
@@ -312,6 +385,7 @@ export class JitEngine implements Engine, Execution {
       },
     };
     for (const id of compiled.helperIds) jit[IMPORT.helper(id)] = this.helperImport(inst, id);
+    for (const [pc, how] of sites) if (how.kind === "direct") jit[IMPORT.direct(pc)] = how.fn;
     jit[IMPORT.callx] = (id: number, pc: number, fp: number): void => {
       const def = env.helpers.get(id);
       if (!def) throw new ProgramFault(pc, `call to unknown helper ${id}`);
@@ -346,11 +420,18 @@ export class JitEngine implements Engine, Execution {
     const instance = new WebAssembly.Instance(compiled.module, { env: { memory: space.memory }, jit });
     const ex = instance.exports;
     inst.entry = fn<(fp: number) => number>(ex.entry);
+    if (compiled.hasRepeat) inst.repeat = fn<(fp: number, ctx: number, n: number) => number>(ex.repeat);
     inst.cb = fn<(index: number, fp: number) => void>(ex.cb);
     if (compiled.checked) {
       inst.caches = { rdS: glob(ex.rdS), rdE: glob(ex.rdE), wrS: glob(ex.wrS), wrE: glob(ex.wrE) };
     }
     return inst;
+  }
+
+  /** The registry helper's direct form for a call site, if it offers one. */
+  private directHelper(id: number, pc: number, r1: { lo: number; hi: number } | undefined): InlineHelper | undefined {
+    const d = this.env.helpers.get(id)?.direct?.(r1 ? { pc, r1 } : { pc }, this);
+    return d ? { kind: "direct", ...d } : undefined;
   }
 
   private enterHelper(inst: Instance, pc: number, fp: number): void {

@@ -8,7 +8,9 @@
 /** Value types. Core spec §5.3.1. */
 export const I32 = 0x7f;
 export const I64 = 0x7e;
-export type ValType = typeof I32 | typeof I64;
+/** Only in helper import signatures: an integer within ±2^53 crosses from JavaScript as a double, never as a BigInt. */
+export const F64 = 0x7c;
+export type ValType = typeof I32 | typeof I64 | typeof F64;
 
 /** The empty block type. Core spec §5.4.1. */
 export const BLOCK_VOID = 0x40;
@@ -32,8 +34,15 @@ export const Op = {
   i64_and: 0x83, i64_or: 0x84, i64_xor: 0x85, i64_shl: 0x86, i64_shr_s: 0x87, i64_shr_u: 0x88, i64_rotl: 0x89, i64_rotr: 0x8a,
   i32_wrap_i64: 0xa7, i64_extend_i32_s: 0xac, i64_extend_i32_u: 0xad,
   i32_extend8_s: 0xc0, i32_extend16_s: 0xc1, i64_extend8_s: 0xc2, i64_extend16_s: 0xc3, i64_extend32_s: 0xc4,
+  /** The prefix of the non-trapping float-to-int conversions (Core spec 2.0, §5.4.5). */
+  misc_prefix: 0xfc,
   /** The atomic-instruction prefix (threads proposal). */
   atomic_prefix: 0xfe,
+} as const;
+
+/** Second bytes after 0xFC. Core spec 2.0, §5.4.5 (saturating truncation). */
+export const MiscOp = {
+  i64_trunc_sat_f64_s: 0x06,
 } as const;
 
 /**
@@ -188,6 +197,12 @@ export class FuncBody {
     this.w.byte(o);
     this.w.u32(align);
     this.w.u32(offset);
+    return this;
+  }
+  /** A 0xFC-prefixed instruction without immediates. */
+  misc(sub: number): this {
+    this.w.byte(Op.misc_prefix);
+    this.w.u32(sub);
     return this;
   }
   /** An atomic memory instruction (0xFE prefix); alignment must be natural. */

@@ -6,7 +6,7 @@
  *
  * It understands the subset of the binary format codegen.ts writes.
  */
-import { AtomicOp, Op } from "./wasm.js";
+import { AtomicOp, MiscOp, Op } from "./wasm.js";
 import type { PcMap } from "./codegen.js";
 
 const VALTYPE: Record<number, string> = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64" };
@@ -14,7 +14,7 @@ const VALTYPE: Record<number, string> = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32",
 /** Opcode byte -> text name, from the Op table (i64_load8_u -> i64.load8_u, local_get -> local.get). */
 const NAMES = new Map<number, string>();
 for (const [key, value] of Object.entries(Op)) {
-  if (key === "atomic_prefix") continue;
+  if (key === "atomic_prefix" || key === "misc_prefix") continue;
   const name = /^(i32|i64|local|global)_/.test(key) ? key.replace("_", ".") : key;
   NAMES.set(value, name);
 }
@@ -247,6 +247,11 @@ function printBody(
       const bt = r.byte();
       lines.push(`${pad()}${NAMES.get(o)}${bt === 0x40 ? "" : ` (result ${VALTYPE[bt]})`}`);
       depth++;
+      continue;
+    }
+    if (o === Op.misc_prefix) {
+      const sub = r.u32();
+      lines.push(`${pad()}${sub === MiscOp.i64_trunc_sat_f64_s ? "i64.trunc_sat_f64_s" : `misc.0x${sub.toString(16)}`}`);
       continue;
     }
     if (o === Op.atomic_prefix) {

@@ -42,12 +42,26 @@ interface TrieNode {
   prefixlen: number;
   /** The prefix bytes (data_size of them). */
   readonly data: Uint8Array;
+  /**
+   * The same bytes as big-endian 32-bit words (int32, zero-padded), so the
+   * lookup compares 32 prefix bits at a time: words[i] = data[4i..4i+3].
+   */
+  readonly words: Int32Array;
+  /** words[0]: the whole prefix of an IPv4 trie. */
+  readonly w0: number;
   /** LPM_TREE_NODE_FLAG_IM: an intermediate node without a value. */
   im: boolean;
   child0: TrieNode | null;
   child1: TrieNode | null;
   /** Value slot in the pool, or -1 for intermediate nodes. */
   slot: number;
+}
+
+/** data as big-endian int32 words, the last one zero-padded. */
+function toWords(data: Uint8Array): Int32Array {
+  const w = new Int32Array((data.length + 3) >>> 2);
+  for (let i = 0; i < data.length; i++) w[i >>> 2] |= data[i] << (24 - 8 * (i & 3));
+  return w;
 }
 
 /** The bit at `index` of a prefix, most significant bit of byte 0 first (extract_bit()). */
@@ -106,41 +120,77 @@ export class LpmTrieMap extends BpfMap {
     return Math.min(n, limit);
   }
 
+  /**
+   * trie_lookup_elem(): down from the root while the node's whole prefix
+   * matches, remembering the last node with a value. Prefix bits are compared
+   * a 32-bit word at a time (longest_prefix_match() does 8 bytes, then 4...).
+   */
   private lookupCore(k: number): number {
     const u8 = this.space.u8;
     const kp = this.keyPrefixlen(u8, k);
     // A key longer than the trie's prefixes matches nothing.
     if (kp > this.maxPrefixlen) return 0;
     const kd = k + 4;
-    let found: TrieNode | null = null;
-    const maxPrefixlen = this.maxPrefixlen;
-    for (let node = this.root; node;) {
-      // longest_prefix_match(), inlined: this loop is the lookup's whole cost.
-      const limit = node.prefixlen < kp ? node.prefixlen : kp;
-      const data = node.data;
-      let m = 0;
-      for (let i = 0; m < limit; i++) {
-        const x = data[i] ^ u8[kd + i];
-        if (x) {
-          m += Math.clz32(x) - 24;
-          break;
-        }
-        m += 8;
-      }
-      if (m > limit) m = limit;
-      if (m === maxPrefixlen) {
-        found = node;
-        break;
-      }
-      if (m < node.prefixlen) break;
-      if (!node.im) found = node;
-      node = bitOf(u8, kd, node.prefixlen) ? node.child1 : node.child0;
-    }
+    const found = this.dataSize === 4 ? this.lookup4(u8, kd, kp) : this.lookupWords(u8, kd, kp);
     return found ? this.pool.addr[found.slot] : 0;
   }
 
+  /** The walk for 4-byte data (IPv4): the key's data is one word. */
+  private lookup4(u8: Uint8Array, kd: number, kp: number): TrieNode | null {
+    const kw = (u8[kd] << 24) | (u8[kd + 1] << 16) | (u8[kd + 2] << 8) | u8[kd + 3];
+    let found: TrieNode | null = null;
+    for (let node = this.root; node;) {
+      const pl = node.prefixlen;
+      const x = node.w0 ^ kw;
+      // Bits in common, at most min(node, key) prefix lengths.
+      let m = x === 0 ? 32 : Math.clz32(x);
+      const limit = pl < kp ? pl : kp;
+      if (m > limit) m = limit;
+      if (m === 32) return node;
+      if (m < pl) break;
+      if (!node.im) found = node;
+      // pl < 32 here: the next bit of the key picks the child.
+      node = (kw << pl) < 0 ? node.child1 : node.child0;
+    }
+    return found;
+  }
+
+  /** The walk for any data size, a word at a time. */
+  private lookupWords(u8: Uint8Array, kd: number, kp: number): TrieNode | null {
+    const maxPrefixlen = this.maxPrefixlen;
+    const ds = this.dataSize;
+    let found: TrieNode | null = null;
+    for (let node = this.root; node;) {
+      const pl = node.prefixlen;
+      const limit = pl < kp ? pl : kp;
+      const words = node.words;
+      let m = 0;
+      for (let i = 0; m < limit; i++) {
+        // Key word i, zero-padded past the data as the node's words are.
+        const b = kd + 4 * i;
+        const n = ds - 4 * i;
+        const kw = n >= 4
+          ? (u8[b] << 24) | (u8[b + 1] << 16) | (u8[b + 2] << 8) | u8[b + 3]
+          : (u8[b] << 24) | (n > 1 ? u8[b + 1] << 16 : 0) | (n > 2 ? u8[b + 2] << 8 : 0);
+        const x = words[i] ^ kw;
+        if (x !== 0) {
+          m += Math.clz32(x);
+          break;
+        }
+        m += 32;
+      }
+      if (m > limit) m = limit;
+      if (m === maxPrefixlen) return node;
+      if (m < pl) break;
+      if (!node.im) found = node;
+      node = bitOf(u8, kd, pl) ? node.child1 : node.child0;
+    }
+    return found;
+  }
+
   private newNode(prefixlen: number, data: Uint8Array, slot: number): TrieNode {
-    return { prefixlen, data, im: slot < 0, child0: null, child1: null, slot };
+    const words = toWords(data);
+    return { prefixlen, data, words, w0: words[0], im: slot < 0, child0: null, child1: null, slot };
   }
 
   /** trie_check_add_elem(). */

@@ -3,8 +3,11 @@
  * multi-producer, single-consumer byte ring shared by programs and user space.
  *
  * Layout in the address space mirrors struct bpf_ringbuf, page for page:
- *   page 0: header (the vm's bookkeeping page), page 1: consumer_pos (u64),
- *   page 2: producer_pos (u64), page 3...: data, max_entries bytes.
+ *   page 0: header (the vm's bookkeeping page: pending_pos, u64, at its start),
+ *   page 1: consumer_pos (u64), page 2: producer_pos (u64), page 3...: data,
+ *   max_entries bytes.
+ * The positions live only there (as the kernel's do), so code the JIT emits
+ * for bpf_ringbuf_output can produce a record without calling back here.
  * Each record starts with an 8-byte header { u32 len; u32 pg_off }: len carries
  * BPF_RINGBUF_BUSY_BIT while reserved and BPF_RINGBUF_DISCARD_BIT once
  * discarded; pg_off is the header's page offset from the ring's start, which is
@@ -76,8 +79,9 @@ export abstract class RingBufBase extends BpfMap implements RingSource {
   readonly size: number;
   readonly mask: number;
   readonly region: Region;
-  protected cons = 0;
-  protected prod = 0;
+  /** Addresses of consumer_pos and producer_pos (u64 each). */
+  readonly consAddr: number;
+  readonly prodAddr: number;
   private readonly listeners = new Set<() => void>();
   /** Wakeups delivered (for tests and statistics). */
   wakeups = 0;
@@ -89,7 +93,16 @@ export abstract class RingBufBase extends BpfMap implements RingSource {
     const pages = RINGBUF_PGOFF + RINGBUF_POS_PAGES;
     this.base = space.alloc(pages * PAGE_SIZE + 2 * this.size, PAGE_SIZE);
     this.dataAddr = this.base + pages * PAGE_SIZE;
+    this.consAddr = this.base + RINGBUF_PGOFF * PAGE_SIZE;
+    this.prodAddr = this.base + (RINGBUF_PGOFF + 1) * PAGE_SIZE;
     this.region = space.mapRegion(this.dataAddr, 2 * this.size, "ringbuf", true, this.name || this.typeName);
+    // bpf_ringbuf_area_alloc() allocates every data page at creation. A grown
+    // wasm memory maps its pages on first write instead, which would put a page
+    // fault on the producer's path every PAGE_SIZE bytes of the first lap: touch
+    // them now (the spill half only ever takes one record's tail, so its first
+    // page is enough). They are zero already; writing zero changes nothing.
+    const u8 = space.u8;
+    for (let a = this.dataAddr; a <= this.dataAddr + this.size; a += PAGE_SIZE) u8[a] = 0;
     let reg = ringsBySpace.get(space);
     if (!reg) ringsBySpace.set(space, (reg = new Map()));
     reg.set(this.base, this);
@@ -108,28 +121,45 @@ export abstract class RingBufBase extends BpfMap implements RingSource {
   }
 
   get consumerPos(): number {
-    return this.cons;
+    return this.readPos(this.consAddr);
   }
 
   /** User space's consumer_pos store (positions only grow). */
   set consumerPos(pos: number) {
-    this.cons = pos;
-    this.writePos(this.base + RINGBUF_PGOFF * PAGE_SIZE, pos);
+    this.writePos(this.consAddr, pos);
   }
 
   get producerPos(): number {
-    return this.prod;
+    return this.readPos(this.prodAddr);
+  }
+
+  protected get cons(): number {
+    return this.readPos(this.consAddr);
+  }
+
+  protected get prod(): number {
+    return this.readPos(this.prodAddr);
   }
 
   protected setProducer(pos: number): void {
-    this.prod = pos;
-    this.writePos(this.base + (RINGBUF_PGOFF + 1) * PAGE_SIZE, pos);
+    this.writePos(this.prodAddr, pos);
   }
 
-  private writePos(addr: number, pos: number): void {
+  /** A position (a u64 below 2^53) in the ring's pages. */
+  protected readPos(addr: number): number {
+    const u32 = this.space.u32;
+    return u32[(addr >>> 2) + 1] * 4294967296 + u32[addr >>> 2];
+  }
+
+  protected writePos(addr: number, pos: number): void {
     const u32 = this.space.u32;
     u32[addr >>> 2] = pos >>> 0;
-    u32[(addr >>> 2) + 1] = Math.floor(pos / 4294967296) >>> 0;
+    u32[(addr >>> 2) + 1] = pos > 0xffffffff ? Math.floor(pos / 4294967296) >>> 0 : 0;
+  }
+
+  /** pg_off of the data area's first page: pages from the ring's start. */
+  get dataPgOff(): number {
+    return RINGBUF_PGOFF + RINGBUF_POS_PAGES;
   }
 
   /** pg_off of a header at data offset `off`: pages from the ring's start. */
@@ -163,8 +193,17 @@ export abstract class RingBufBase extends BpfMap implements RingSource {
 }
 
 export class RingBufMap extends RingBufBase {
-  /** Oldest position that may still be reserved (busy); records before it are committed. */
-  private pending = 0;
+  /** Address of pending_pos (u64, in page 0). */
+  readonly pendAddr = this.base;
+
+  /** pending_pos: the oldest position that may still be reserved (busy); records before it are committed. */
+  private get pending(): number {
+    return this.readPos(this.pendAddr);
+  }
+
+  private set pending(pos: number) {
+    this.writePos(this.pendAddr, pos);
+  }
 
   /** __bpf_ringbuf_reserve(): a record's sample address, or 0 when it does not fit. */
   reserve(size: number): number {
@@ -216,13 +255,59 @@ export class RingBufMap extends RingBufBase {
     this.commit(sample, flags, true);
   }
 
-  /** bpf_ringbuf_output(): 0, -EINVAL for unknown flags, -EAGAIN when full. */
+  /**
+   * bpf_ringbuf_output(): 0, -EINVAL for unknown flags, -EAGAIN when full.
+   * reserve(), the copy and commit() in one pass: nothing can look at the ring
+   * in between, so the header is written once, already committed.
+   */
   output(dataAddr: number, size: number, flags: number): number {
     if (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) return -E.EINVAL;
-    const rec = this.reserve(size);
-    if (!rec) return -E.EAGAIN;
-    this.space.u8.copyWithin(rec, dataAddr, dataAddr + size);
-    this.commit(rec, flags, false);
+    if (size > RINGBUF_MAX_RECORD_SZ) return -E.EAGAIN;
+    const len = (size + BPF_RINGBUF_HDR_SZ + 7) & ~7;
+    const mask = this.mask;
+    if (len > this.size) return -E.EAGAIN;
+    const space = this.space;
+    const u32 = space.u32;
+    const data = this.dataAddr;
+    const prod = this.prod;
+    const cons = this.cons;
+    let pend = this.pending;
+    while (pend < prod) {
+      const hdrLen = u32[(data + (pend & mask)) >>> 2];
+      if (hdrLen & BPF_RINGBUF_BUSY_BIT) break;
+      pend += ringRecordSize(hdrLen);
+    }
+    const next = prod + len;
+    if (next - cons > mask || next - pend > mask) {
+      this.pending = pend;
+      return -E.EAGAIN;
+    }
+    const off = prod & mask;
+    const hdr = data + off;
+    const rec = hdr + BPF_RINGBUF_HDR_SZ;
+    if (size > 64) {
+      space.u8.copyWithin(rec, dataAddr, dataAddr + size);
+    } else if ((dataAddr & 3) === 0) {
+      // Records are 8-aligned: word moves, then the odd bytes.
+      const words = size >>> 2;
+      const d = rec >>> 2;
+      const s = dataAddr >>> 2;
+      const i32 = space.i32;
+      for (let i = 0; i < words; i++) i32[d + i] = i32[s + i];
+      const u8 = space.u8;
+      for (let i = words << 2; i < size; i++) u8[rec + i] = u8[dataAddr + i];
+    } else {
+      const u8 = space.u8;
+      for (let i = 0; i < size; i++) u8[rec + i] = u8[dataAddr + i];
+    }
+    u32[hdr >>> 2] = size;
+    u32[(hdr >>> 2) + 1] = RINGBUF_PGOFF + RINGBUF_POS_PAGES + Math.floor(off / PAGE_SIZE);
+    // With nothing busy before it, the record just committed is behind pending_pos too.
+    this.pending = pend === prod ? next : pend;
+    this.setProducer(next);
+    if (off + len > this.size) this.mirror(off, len);
+    if (flags & BPF_RB_FORCE_WAKEUP) this.wakeup();
+    else if ((cons & mask) === off && !(flags & BPF_RB_NO_WAKEUP)) this.wakeup();
     return 0;
   }
 

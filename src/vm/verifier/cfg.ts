@@ -19,10 +19,15 @@ export const SYNC_CALLBACK_HELPERS = new Set([164 /* for_each_map_elem */, 181 /
 /** Helpers whose callback runs later (is_async_callback_calling_function): timer_set_callback. */
 export const ASYNC_CALLBACK_HELPERS = new Set([170]);
 
-/** bpf_helper_changes_pkt_data (net/core/filter.c). */
-export const CHANGES_PKT_DATA = new Set([
-  9, 10, 11, 23, 28, 38, 39, 40, 43, 44, 45, 46, 50, 52, 53, 54, 57, 63, 64, 65, 73, 74, 79, 80, 88, 97,
-]);
+/**
+ * bpf_helper_changes_pkt_data (net/core/filter.c, Linux 6.18): skb_store_bytes,
+ * l3/l4_csum_replace, clone_redirect, skb_vlan_push/pop, skb_change_proto,
+ * skb_change_tail, skb_pull_data, skb_change_head, xdp_adjust_head,
+ * skb_adjust_room, xdp_adjust_meta, msg_pull_data, xdp_adjust_tail,
+ * lwt_push_encap, lwt_seg6_store_bytes/adjust_srh/action, msg_push/pop_data,
+ * store_hdr_opt. Checked against the kernel by the corpus's "pkt: pointer after" cases.
+ */
+export const CHANGES_PKT_DATA = new Set([9, 10, 11, 13, 18, 19, 31, 38, 39, 43, 44, 50, 54, 63, 65, 73, 74, 75, 76, 90, 91, 143]);
 
 export interface CfgInfo {
   /** Subprogram start instructions, sorted; [0] = 0. */
@@ -52,11 +57,14 @@ export function findSubprogs(code: Bytecode, privileged: boolean): number[] {
   const starts = new Set<number>([0]);
   const n = code.length;
   for (let i = 0; i < n; i++) {
-    if (isPseudoFunc(code, i) || isPseudoCall(code, i)) {
+    const kfunc = code.opcode[i] === 0x85 && code.src[i] === 2;
+    if (isPseudoFunc(code, i) || isPseudoCall(code, i) || kfunc) {
       if (!privileged) {
         // kernel: add_subprog_and_kfunc, "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN"
         throw new CfgError("loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN");
       }
+      // add_kfunc_call resolves every kfunc call, reachable or not, before any walk; the vm has none.
+      if (kfunc) throw new CfgError("calling kernel function is not supported", i);
       const t = i + code.imm[i] + 1;
       if (t < 0 || t >= n) throw new CfgError("call to invalid destination", i);
       starts.add(t);

@@ -43,7 +43,7 @@ export function verify(input: VerifierInput): VerifierResult {
     const error = new VerifierError(failure.msg.split("\n").filter((l) => l && !/^(cur|old) state:/.test(l)).join("; ") + where, log, failure.insn >= 0 ? failure.insn : undefined, line);
     const accepted = mode === "warn";
     return {
-      accepted, log, stats, stackDepth: v.stackDepth, subprogs, error, aux: v.aux, xlated: input.code.clone(),
+      accepted, log, stats, stackDepth: v.stackDepth, subprogs, error, rejectMessage: failure.logText, aux: v.aux, xlated: input.code.clone(),
       xlatedOrigin: Array.from({ length: input.code.length }, (_, i) => i), fixups: [],
     };
   }

@@ -35,6 +35,8 @@ export const enum T {
   /** PTR_TO_BUF, and PTR_TO_BTF_ID | PTR_TRUSTED: only named in messages (not produced here). */
   BUF = 17,
   TRUSTED_BTF_ID = 18,
+  /** CONST_PTR_TO_DYNPTR: what a dynptr's stack slots hold (spilled_ptr). */
+  DYNPTR = 19,
 }
 
 /** Type flags (enum bpf_type_flag). */
@@ -87,6 +89,11 @@ export class Reg {
   precise = false;
   /** PTR_TO_BTF_ID: type name. */
   btfType = "";
+  /** A dynptr's stack slots (spilled_ptr.dynptr): its kind, and whether this is its first slot. */
+  dynptrType: "" | "local" | "ringbuf" = "";
+  dynptrFirst = false;
+  /** A dynptr slice: the id of the dynptr it came from (dynptr_id). */
+  dynptrId = 0;
 
   copyFrom(o: Reg): this {
     this.type = o.type; this.off = o.off; this.varOff = o.varOff;
@@ -95,6 +102,7 @@ export class Reg {
     this.id = o.id; this.refObjId = o.refObjId; this.map = o.map; this.mapHandle = o.mapHandle;
     this.range = o.range; this.memSize = o.memSize; this.frameno = o.frameno; this.subprogno = o.subprogno;
     this.precise = o.precise; this.btfType = o.btfType;
+    this.dynptrType = o.dynptrType; this.dynptrFirst = o.dynptrFirst; this.dynptrId = o.dynptrId;
     return this;
   }
 
@@ -154,6 +162,7 @@ export function mark32Known(r: Reg, v: number): void {
 export function markUnknownImprecise(r: Reg): void {
   r.type = T.SCALAR; r.off = 0; r.map = null; r.mapHandle = -1; r.range = 0; r.memSize = 0; r.subprogno = 0; r.btfType = "";
   r.id = 0; r.refObjId = 0; r.frameno = 0; r.varOff = TNUM_UNKNOWN; r.precise = false;
+  r.dynptrType = ""; r.dynptrFirst = false; r.dynptrId = 0;
   markUnbounded(r);
 }
 

@@ -10,6 +10,8 @@ export const STACK_INVALID = 0;
 export const STACK_SPILL = 1;
 export const STACK_MISC = 2;
 export const STACK_ZERO = 3;
+/** The 16 bytes of a struct bpf_dynptr on the stack. */
+export const STACK_DYNPTR = 4;
 export const SLOT_CHAR = "?rm0dif";
 
 /** One 8-byte stack slot: the spilled register and a type per byte (index 0 = highest address). */
@@ -45,6 +47,8 @@ export class Frame {
   frameno = 0;
   subprogno = 0;
   inCallbackFn = false;
+  /** A timer callback, verified as a program of its own (in_async_callback_fn). */
+  inAsyncCallbackFn = false;
   callbackRetMin = 0;
   callbackRetMax = 0;
   /** bpf_loop and friends: how many times the callback was unrolled. */
@@ -76,6 +80,7 @@ export class Frame {
     f.frameno = this.frameno;
     f.subprogno = this.subprogno;
     f.inCallbackFn = this.inCallbackFn;
+    f.inAsyncCallbackFn = this.inAsyncCallbackFn;
     f.callbackRetMin = this.callbackRetMin;
     f.callbackRetMax = this.callbackRetMax;
     f.callbackDepth = this.callbackDepth;
@@ -100,12 +105,20 @@ export interface HistEntry {
 export interface RefState {
   id: number;
   insn: number;
+  /** REF_TYPE_PTR (default: an acquired pointer) or REF_TYPE_LOCK (a held bpf_spin_lock). */
+  type?: "lock";
+  /** The lock's map (the kernel's refs[i].ptr). */
+  ptr?: object;
 }
 
 export class VState {
   frames: Frame[] = [];
   curframe = 0;
   refs: RefState[] = [];
+  /** Held bpf_spin_locks, and the last one taken (active_locks, active_lock_id, active_lock_ptr). */
+  activeLocks = 0;
+  activeLockId = 0;
+  activeLockPtr: object | null = null;
   branches = 1;
   parent: VState | null = null;
   insnIdx = 0;
@@ -132,12 +145,18 @@ export class VState {
     s.frames = this.frames.map((f) => f.clone());
     s.curframe = this.curframe;
     s.refs = this.refs.map((r) => ({ ...r }));
+    s.activeLocks = this.activeLocks;
+    s.activeLockId = this.activeLockId;
+    s.activeLockPtr = this.activeLockPtr;
     s.branches = this.branches;
     s.parent = this.parent;
     s.insnIdx = this.insnIdx;
     s.firstInsnIdx = this.firstInsnIdx;
     s.lastInsnIdx = this.lastInsnIdx;
-    s.hist = this.hist.map((h) => ({ ...h, linked: h.linked ? h.linked.slice() : null }));
+    s.hist = this.hist.map((h) => ({
+      idx: h.idx, prevIdx: h.prevIdx, stackFrame: h.stackFrame, stackSpi: h.stackSpi, dstIsStack: h.dstIsStack,
+      srcIsStack: h.srcIsStack, linked: h.linked ? h.linked.slice() : null,
+    }));
     s.dfsDepth = this.dfsDepth;
     s.callbackUnrollDepth = this.callbackUnrollDepth;
     s.mayGotoDepth = this.mayGotoDepth;

@@ -20,6 +20,8 @@ export interface VerifierMapInfo {
   readonly frozen?: boolean;
   /** As the log prints it (map=NAME); empty for none. */
   readonly name: string;
+  /** Created with BTF for its key and value (false: without; undefined: not said). */
+  readonly btf?: boolean;
   /** Offset of struct bpf_spin_lock in the value, if any. */
   readonly spinLockOff?: number;
   /** Offset of struct bpf_timer in the value, if any. */
@@ -155,6 +157,12 @@ export interface VerifierResult {
   /** Subprogram start instructions. */
   readonly subprogs: readonly number[];
   readonly error?: VerifierError;
+  /**
+   * The rejection as the kernel's log ends with it (before the statistics), at
+   * every log level: one or more lines, with no final newline where the kernel
+   * prints none.
+   */
+  readonly rejectMessage?: string;
   /** Indexed by instruction slot of the input program. */
   readonly aux: readonly InsnAux[];
   /** The program after the kernel's fix-ups (what `bpftool prog dump xlated` shows). */

@@ -6,8 +6,10 @@
  * Messages are the kernel's wording. Facts carry over; the code is our own.
  *
  * Out of scope (documented in README of this folder): speculative-execution
- * (Spectre) sanitation, kfuncs, dynptrs, iterators, BTF-typed pointers beyond
- * their names, arenas, exceptions, spin locks and timers inside map values.
+ * (Spectre) sanitation, kfuncs, iterators, BTF-typed pointers beyond their
+ * names, arenas, exceptions. Spin locks and timers in map values and helper
+ * dynptrs are modelled (process_spin_lock, process_timer_func with async
+ * callbacks, process_dynptr_func and its stack slots).
  */
 import { VerifierError } from "../../errors.js";
 import type { Bytecode } from "../../isa/bytecode.js";
@@ -23,7 +25,7 @@ import {
   markUnknownImprecise, mark32Unbounded, markUnbounded, mayBeNull, rangeWithin, regConstValue, regIsConst, regWidth, safeToCompute,
   sameBounds, sameShape, scalarAlu, setKnown, zext32To64,
 } from "./reg.js";
-import { Frame, type HistEntry, SLOT_CHAR, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, StackSlot, VState } from "./state.js";
+import { Frame, type HistEntry, SLOT_CHAR, STACK_DYNPTR, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, StackSlot, VState } from "./state.js";
 import {
   U32, U64, tnumConst, tnumEquals, tnumIn, tnumIsAligned, tnumIsConst, tnumIsUnknown, tnumOr, tnumAnd, tnumStr,
   tnumSubreg, tnumWithSubreg, tnumAdd, tnumSub, type Tnum, TNUM_UNKNOWN,
@@ -40,6 +42,10 @@ const BPF_MAX_VAR_OFF = 1 << 29;
 const BPF_MAX_VAR_SIZ = 1 << 29;
 const MAX_PACKET_OFF = 0xffff;
 const BPF_REG_FP = 10;
+/** include/uapi/linux/bpf.h, enum bpf_func_id. */
+const BPF_FUNC_spin_lock = 93;
+const BPF_FUNC_spin_unlock = 94;
+const BPF_FUNC_timer_set_callback = 170;
 
 /** A verification failure: the kernel's message and errno name. */
 class Reject extends Error {
@@ -56,6 +62,8 @@ const MAP = {
   CGROUP_ARRAY: 8, LRU_HASH: 9, LRU_PERCPU_HASH: 10, LPM_TRIE: 11, ARRAY_OF_MAPS: 12, HASH_OF_MAPS: 13,
   DEVMAP: 14, SOCKMAP: 15, CPUMAP: 16, XSKMAP: 17, SOCKHASH: 18, QUEUE: 22, STACK: 23, DEVMAP_HASH: 25,
   RINGBUF: 27, BLOOM_FILTER: 30, USER_RINGBUF: 31,
+  CGROUP_STORAGE: 19, REUSEPORT_SOCKARRAY: 20, PERCPU_CGROUP_STORAGE: 21, SK_STORAGE: 24, INODE_STORAGE: 28,
+  TASK_STORAGE: 29, CGRP_STORAGE: 32,
 } as const;
 
 const BPF_F_RDONLY_PROG = 1 << 7;
@@ -71,6 +79,10 @@ interface PushedState {
 }
 
 interface CallMeta {
+  /** The first dynptr argument's id and reference (for bpf_dynptr_data's slice), and a dynptr to release. */
+  dynptrId?: number;
+  dynptrRef?: number;
+  releaseDynptr?: number;
   map: VerifierMapInfo | null;
   mapHandle: number;
   mapRegs: number;
@@ -140,6 +152,15 @@ class Log {
   }
 }
 
+/** reg_type_str's base names (kernel/bpf/log.c). */
+const REG_TYPE_NAMES: Readonly<Record<number, string>> = {
+  [T.NOT_INIT]: "?", [T.SCALAR]: "scalar", [T.CTX]: "ctx", [T.MAP_PTR]: "map_ptr", [T.MAP_VALUE]: "map_value",
+  [T.STACK]: "fp", [T.PKT]: "pkt", [T.PKT_META]: "pkt_meta", [T.PKT_END]: "pkt_end", [T.MEM]: "mem",
+  [T.FUNC]: "func", [T.MAP_KEY]: "map_key", [T.SOCKET]: "sock", [T.SOCK_COMMON]: "sock_common", [T.BTF_ID]: "ptr_",
+  [T.FLOW_KEYS]: "flow_keys", [T.TP_BUFFER]: "tp_buffer", [T.BUF]: "buf", [T.TRUSTED_BTF_ID]: "trusted_ptr_",
+  [T.DYNPTR]: "dynptr_ptr",
+};
+
 const s64str = (v: bigint): string => v.toString();
 const snum = (v: bigint): string => (v >= -32768n && v <= 32767n ? v.toString() : "0x" + BigInt.asUintN(64, v).toString(16));
 const unum = (v: bigint): string => (v <= 32767n ? v.toString() : "0x" + v.toString(16));
@@ -173,6 +194,8 @@ export class Verifier {
   private readonly insnLimit: number;
   private readonly bt = new Backtrack();
   private curHist: HistEntry | null = null;
+  /** Map infos reached through a map-in-map lookup (their values have a map_uid the kernel tracks). */
+  private readonly innerMaps = new WeakSet<VerifierMapInfo>();
   private sccVisits = new Map<string, { entry: VState; backedges: { state: VState; equal: VState }[] }>();
   private precChanged = false;
   // Log bookkeeping (env->prev_log_pos, prev_insn_print_pos, scratch marks, prev_linfo).
@@ -224,12 +247,21 @@ export class Verifier {
   // ------------------------------------------------------------------ top level
 
   /** Runs every check; returns the rejection (kernel message) or null. */
-  run(): { msg: string; insn: number } | null {
+  run(): { msg: string; insn: number; logText: string } | null {
     try {
       if (this.n === 0) throw new Reject("empty program", "EINVAL");
       const starts = findSubprogs(this.code, this.priv);
       if (this.log.level >= 2) starts.forEach((s, i) => this.log.add(`func#${i} @${s}\n`));
       const { subprogOf, hasTailCall, hasLdAbs } = checkSubprogs(this.code, starts);
+      this.checkFuncInfo(starts);
+      // check_btf_func -> check_abnormal_return: without BTF func_info the kernel
+      // cannot tell what a subprogram that leaves abnormally returns.
+      if (!this.input.funcInfo?.length && !this.input.lineInfo?.length) {
+        for (let i = 1; i < starts.length; i++) {
+          if (hasLdAbs[i]) throw new Reject("LD_ABS is not allowed in subprogs without BTF", "EINVAL");
+          if (hasTailCall[i]) throw new Reject("tail_call is not allowed in subprogs without BTF", "EINVAL");
+        }
+      }
       this.checkOpcodes();
       this.checkResolveLdImm64();
       const cf = checkCfg(this.code, this.priv);
@@ -248,10 +280,30 @@ export class Verifier {
     } catch (e) {
       if (e instanceof Reject || e instanceof CfgError) {
         const msg = e instanceof Reject ? e.kmsg : e.kernelMessage;
-        if (msg) this.log.add(msg.endsWith("\n") || (e instanceof Reject && e.noNewline) ? msg : msg + "\n");
-        return { msg, insn: e instanceof CfgError ? e.insn : this.insnIdx };
+        const logText = !msg ? "" : msg.endsWith("\n") || (e instanceof Reject && e.noNewline) ? msg : msg + "\n";
+        this.log.add(logText);
+        return { msg, insn: e instanceof CfgError ? e.insn : this.insnIdx, logText };
       }
       throw e;
+    }
+  }
+
+  /**
+   * check_btf_func_early / check_btf_func: func_info records start at 0, increase,
+   * and name exactly the subprograms the calls define.
+   */
+  private checkFuncInfo(starts: readonly number[]): void {
+    const fi = this.input.funcInfo;
+    if (!fi?.length) return;
+    if (fi[0].insn !== 0) throw new Reject(`nonzero insn_off ${fi[0].insn} for the first func info record`, "EINVAL");
+    for (let i = 1; i < fi.length; i++) {
+      if (fi[i].insn <= fi[i - 1].insn) {
+        throw new Reject(`same or smaller insn offset (${fi[i].insn}) than previous func info record (${fi[i - 1].insn})`, "EINVAL");
+      }
+    }
+    if (fi.length !== starts.length) throw new Reject("number of funcs in func_info doesn't match number of subprogs", "EINVAL");
+    for (let i = 0; i < fi.length; i++) {
+      if (fi[i].insn !== starts[i]) throw new Reject("func_info BTF section doesn't match subprog layout in BPF program", "EINVAL");
     }
   }
 
@@ -296,6 +348,7 @@ export class Verifier {
       if (!map) {
         throw new Reject(src === 5 || src === 6 ? `fd_idx without fd_array is invalid` : `fd ${c.imm[i]} is not pointing to valid bpf_map`, "EBADF");
       }
+      this.checkMapProgCompatibility(map);
       if (src === 2 || src === 6) {
         const off = c.imm[i + 1] >>> 0;
         if (map.type !== MAP.ARRAY || map.maxEntries !== 1) throw new Reject("map_direct_value_addr is not supported for this map type", "EINVAL");
@@ -303,6 +356,18 @@ export class Verifier {
       }
       i++;
     }
+  }
+
+  /** check_map_prog_compatibility: which program types may use maps with special fields. */
+  private checkMapProgCompatibility(map: VerifierMapInfo): void {
+    const t = this.input.progType.id;
+    // is_tracing_prog_type: kprobe, tracepoint, perf_event, raw_tracepoint(_writable).
+    const tracing = t === 2 || t === 5 || t === 7 || t === 17 || t === 24;
+    if (map.spinLockOff !== undefined) {
+      if (t === 1) throw new Reject("socket filter progs cannot use bpf_spin_lock yet", "EINVAL");
+      if (tracing) throw new Reject("tracing progs cannot use bpf_spin_lock yet", "EINVAL");
+    }
+    if (map.timerOff !== undefined && tracing) throw new Reject("tracing progs cannot use bpf_timer yet", "EINVAL");
   }
 
   private printLiveRegs(): void {
@@ -390,8 +455,9 @@ export class Verifier {
     const logStart = this.log.pos;
     if (banner) this.log.add(banner);
     this.doCheck();
-    // Level 1 keeps only the failing path; a success leaves just the stats.
-    if (this.log.level === 1) this.log.reset(logStart);
+    // Level 1 keeps only the failing path: a success empties the log (do_check_common:
+    // bpf_vlog_reset(&env->log, 0)), so of the global functions' "is safe" lines only the last stays.
+    if (this.log.level === 1) this.log.reset(0);
   }
 
   private doCheck(): void {
@@ -498,21 +564,16 @@ export class Verifier {
       const p = this.lines[this.prevLinfo];
       if (p.file === l.file && p.line === l.line) return;
     }
-    this.log.add(`; ${l.text.trimStart()} @ ${l.file}:${l.line}\n`);
+    // The kernel prints the file's base name (kernel/bpf/log.c, verbose_linfo: kbasename).
+    this.log.add(`; ${l.text.trimStart()} @ ${l.file.slice(l.file.lastIndexOf("/") + 1)}:${l.line}\n`);
     this.prevLinfo = found;
   }
 
   regTypeStr(t: number): string {
-    const names: Record<number, string> = {
-      [T.NOT_INIT]: "?", [T.SCALAR]: "scalar", [T.CTX]: "ctx", [T.MAP_PTR]: "map_ptr", [T.MAP_VALUE]: "map_value",
-      [T.STACK]: "fp", [T.PKT]: "pkt", [T.PKT_META]: "pkt_meta", [T.PKT_END]: "pkt_end", [T.MEM]: "mem",
-      [T.FUNC]: "func", [T.MAP_KEY]: "map_key", [T.SOCKET]: "sock", [T.SOCK_COMMON]: "sock_common", [T.BTF_ID]: "ptr_",
-      [T.FLOW_KEYS]: "flow_keys", [T.TP_BUFFER]: "tp_buffer", [T.BUF]: "buf", [T.TRUSTED_BTF_ID]: "trusted_ptr_",
-    };
     const b = base(t);
     const pre = (t & MEM_RDONLY ? "rdonly_" : "") + (t & MEM_RINGBUF ? "ringbuf_" : "");
     const post = t & MAYBE_NULL ? (b === T.BTF_ID ? "or_null_" : "_or_null") : "";
-    return pre + names[b] + post;
+    return pre + REG_TYPE_NAMES[b] + post;
   }
 
   private regStr(frame: Frame, r: Reg): string {
@@ -536,6 +597,7 @@ export class Verifier {
     if (t !== T.SCALAR && r.off) parts.push(`off=${snum(BigInt(r.off))}`);
     if (isPktPointer(base(t))) parts.push(`r=${unum(BigInt.asUintN(64, BigInt(r.range)))}`);
     if (base(t) === T.MEM) parts.push(`sz=${unum(BigInt(r.memSize))}`);
+    if (t === T.DYNPTR) parts.push(`type=${r.dynptrType}`);
     if (tnumIsConst(r.varOff)) {
       if (r.varOff.value) parts.push(`imm=${snum(BigInt.asIntN(64, r.varOff.value))}`);
     } else {
@@ -565,6 +627,15 @@ export class Verifier {
         types += SLOT_CHAR[slot.types[j]];
       }
       if (!valid) continue;
+      if (slot.types[7] === STACK_DYNPTR) {
+        // print_verifier_state: a dynptr prints once, at its first (higher) slot.
+        if (!slot.spilled.dynptrFirst) continue;
+        const r = slot.spilled;
+        // In struct bpf_reg_state, dynptr_id shares a union with dynptr.first_slot: a first slot prints dynptr_id=1.
+        const attrs = [r.id ? `id=${r.id}` : "", r.refObjId ? `ref_id=${r.refObjId}` : "", "dynptr_id=1"].filter(Boolean);
+        s += ` fp${(-i - 1) * 8}=dynptr_${r.dynptrType}(${attrs.join(",")})`;
+        continue;
+      }
       if (slot.types[7] === STACK_SPILL) {
         let j = 0;
         while (j < 8 && slot.types[j] !== STACK_SPILL) j++;
@@ -573,8 +644,10 @@ export class Verifier {
         s += ` fp${(-i - 1) * 8}=${types}`;
       }
     }
-    if (st.refs.length) s += ` refs=${st.refs.map((r) => r.id).join(",")}`;
+    // print_verifier_state prints refs only when the first has an id (a lock on a map value without one has none).
+    if (st.refs.length && st.refs[0].id) s += ` refs=${st.refs.map((r) => r.id).filter((id) => id).join(",")}`;
     if (f.inCallbackFn) s += " cb";
+    if (f.inAsyncCallbackFn) s += " async_cb";
     if (!printAll) {
       this.scratchedRegs = 0;
       this.scratchedStack = 0n;
@@ -656,6 +729,9 @@ export class Verifier {
         if ((op & 8) !== 0 || (c.src[idx] !== 2 && c.off[idx] !== 0) || (c.src[idx] > 2) || c.dst[idx] !== 0 || cls === 6) {
           throw new Reject("BPF_CALL uses reserved fields", "EINVAL");
         }
+        if (this.cur.activeLocks && c.src[idx] === 0 && c.imm[idx] !== BPF_FUNC_spin_unlock) {
+          throw new Reject("function calls are not allowed while holding a lock", "EINVAL");
+        }
         if (c.src[idx] === 1) {
           this.checkFuncCall(idx);
           this.scratchReg(0);
@@ -664,6 +740,7 @@ export class Verifier {
         if (c.src[idx] === 2) throw new Reject("calling kernel function is not supported", "EINVAL");
         this.checkHelperCall(idx);
         this.scratchReg(0);
+        if (c.imm[idx] === 12 && this.cur.curframe > 0) return this.tailCallInSubprog(idx);
       } else if (jop === 0x00) {
         if ((op & 8) || c.src[idx] !== 0 || c.dst[idx] !== 0 || (cls === 5 && c.imm[idx] !== 0) || (cls === 6 && c.off[idx] !== 0)) {
           throw new Reject("BPF_JA uses reserved fields", "EINVAL");
@@ -697,10 +774,9 @@ export class Verifier {
 
   private saveAuxPtrType(idx: number, t: number): void {
     const a = this.aux[idx];
-    const name = this.regTypeStr(t);
     const mismatchOk = (x: number): boolean => ![T.CTX, T.SOCKET, T.SOCK_COMMON, T.BTF_ID].includes(base(x) as T);
     if (a.ptrType === undefined) {
-      a.ptrType = name;
+      a.ptrType = this.regTypeStr(t);
       prevTypes.set(a, t);
       return;
     }
@@ -968,11 +1044,11 @@ export class Verifier {
   private checkRegSaneOffset(r: Reg, t: number): void {
     const known = tnumIsConst(r.varOff);
     const val = BigInt.asIntN(64, r.varOff.value);
-    const name = this.regTypeStr(t);
-    if (known && (val >= BPF_MAX_VAR_OFF || val <= -BPF_MAX_VAR_OFF)) throw new Reject(`math between ${name} pointer and ${val} is not allowed`);
-    if (r.off >= BPF_MAX_VAR_OFF || r.off <= -BPF_MAX_VAR_OFF) throw new Reject(`${name} pointer offset ${r.off} is not allowed`);
-    if (r.smin === S64_MIN) throw new Reject(`math between ${name} pointer and register with unbounded min value is not allowed`);
-    if (r.smin >= BPF_MAX_VAR_OFF || r.smin <= -BPF_MAX_VAR_OFF) throw new Reject(`value ${r.smin} makes ${name} pointer be out of bounds`);
+    const name = (): string => this.regTypeStr(t);
+    if (known && (val >= BPF_MAX_VAR_OFF || val <= -BPF_MAX_VAR_OFF)) throw new Reject(`math between ${name()} pointer and ${val} is not allowed`);
+    if (r.off >= BPF_MAX_VAR_OFF || r.off <= -BPF_MAX_VAR_OFF) throw new Reject(`${name()} pointer offset ${r.off} is not allowed`);
+    if (r.smin === S64_MIN) throw new Reject(`math between ${name()} pointer and register with unbounded min value is not allowed`);
+    if (r.smin >= BPF_MAX_VAR_OFF || r.smin <= -BPF_MAX_VAR_OFF) throw new Reject(`value ${r.smin} makes ${name()} pointer be out of bounds`);
   }
 
   // ------------------------------------------------------------------ memory
@@ -997,6 +1073,7 @@ export class Verifier {
       if (write && map.flags & BPF_F_RDONLY_PROG) throw new Reject(`write into map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
       if (!write && map.flags & BPF_F_WRONLY_PROG) throw new Reject(`read from map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
       this.checkMemRegion(regno, off, size, map.valueSize, false);
+      this.checkMapFields(reg, off, size);
       if (!write && valueReg >= 0) {
         const ro = map.flags & BPF_F_RDONLY_PROG && map.frozen && map.readOnlyValue;
         if (tnumIsConst(reg.varOff) && ro) {
@@ -1053,6 +1130,22 @@ export class Verifier {
     }
   }
 
+  /**
+   * check_map_access: no load, store or helper access may touch a bpf_spin_lock
+   * (4 bytes) or bpf_timer (16 bytes) in the value.
+   */
+  private checkMapFields(reg: Reg, off: number, size: number): void {
+    const map = reg.map;
+    if (!map) return;
+    const fields: Array<[number | undefined, number, string]> = [[map.spinLockOff, 4, "bpf_spin_lock"], [map.timerOff, 16, "bpf_timer"]];
+    for (const [p, fsize, name] of fields) {
+      if (p === undefined) continue;
+      if (reg.smin + BigInt(off) < BigInt(p + fsize) && BigInt(p) < reg.umax + BigInt(off + size)) {
+        throw new Reject(`${name} cannot be accessed directly by load/store`);
+      }
+    }
+  }
+
   private checkPtrAlignment(reg: Reg, off: number, size: number, strictOnce: boolean): void {
     let strict = strictOnce;
     let desc = "";
@@ -1079,10 +1172,10 @@ export class Verifier {
   }
 
   private checkPtrOffReg(reg: Reg, regno: number, fixedOk: boolean): void {
-    const name = this.regTypeStr(reg.type);
-    if (reg.off < 0) throw new Reject(`negative offset ${name} ptr R${regno} off=${reg.off} disallowed`);
-    if (!fixedOk && reg.off) throw new Reject(`dereference of modified ${name} ptr R${regno} off=${reg.off} disallowed`);
-    if (!tnumIsConst(reg.varOff) || reg.varOff.value) throw new Reject(`variable ${name} access var_off=${tnumStr(reg.varOff)} disallowed`);
+    const name = (): string => this.regTypeStr(reg.type);
+    if (reg.off < 0) throw new Reject(`negative offset ${name()} ptr R${regno} off=${reg.off} disallowed`);
+    if (!fixedOk && reg.off) throw new Reject(`dereference of modified ${name()} ptr R${regno} off=${reg.off} disallowed`);
+    if (!tnumIsConst(reg.varOff) || reg.varOff.value) throw new Reject(`variable ${name()} access var_off=${tnumStr(reg.varOff)} disallowed`);
   }
 
   private memAccessErr(regno: number, off: number, size: number, memSize: number): string {
@@ -1226,6 +1319,7 @@ export class Verifier {
     if (!this.priv && s.isSpilled() && !s.isSpilledScalar() && size !== 8) {
       throw new Reject("attempt to corrupt spilled pointer on stack");
     }
+    this.destroyIfDynptr(f, spi);
     this.scratchSlot(spi);
     let histFlags = true;
     if (reg && off % 8 === 0 && reg.type === T.SCALAR && this.priv) {
@@ -1249,7 +1343,13 @@ export class Verifier {
       let type = STACK_MISC;
       s.spilled.type = T.NOT_INIT;
       if (s.types[7] === STACK_SPILL) for (let i = 0; i < 8; i++) if (s.types[i] !== STACK_ZERO) s.types[i] = STACK_MISC;
-      if ((reg && isNull(reg)) || (!reg && stImm === 0)) type = STACK_ZERO;
+      if ((reg && isNull(reg)) || (!reg && stImm === 0)) {
+        // A zero that is no longer a spill (unaligned, or unprivileged): the
+        // register it came from must be precise for STACK_ZERO to stay correct in
+        // later states (check_stack_write_fixed_off, mark_chain_precision).
+        if (reg) this.markChainPrecision(valueReg);
+        type = STACK_ZERO;
+      }
       for (let i = 0; i < size; i++) s.types[(slot - i) % 8] = type;
       histFlags = false;
     }
@@ -1275,6 +1375,7 @@ export class Verifier {
     const vreg = valueReg >= 0 ? this.regs[valueReg] : null;
     const writingZero = (vreg && isNull(vreg)) || (!vreg && stImm === 0);
     let zeroUsed = false;
+    for (let i = minOff; i < maxOff; i++) this.destroyIfDynptr(f, Math.floor((-i - 1) / 8));
     for (let i = minOff; i < maxOff; i++) {
       const slot = -i - 1;
       const spi = Math.floor(slot / 8);
@@ -1401,6 +1502,11 @@ export class Verifier {
       maxOff = Number(reg.smax) + off;
     }
     if (meta && meta.rawMode) {
+      for (let i = minOff; i < maxOff + size; i++) {
+        const slot = -i - 1;
+        if (f.allocated <= slot) continue;
+        if (f.stack[Math.floor(slot / 8)].types[slot % 8] === STACK_DYNPTR) throw new Reject(`potential write to dynptr at off=${i} disallowed`);
+      }
       meta.accessSize = size;
       meta.regno = regno;
       return;
@@ -1522,7 +1628,7 @@ export class Verifier {
       throw new Reject("BPF_LD_[ABS|IND] uses reserved fields", "EINVAL");
     }
     this.checkSrc(6);
-    this.checkResourceLeak("BPF_LD_[ABS|IND]");
+    this.checkResourceLeak("BPF_LD_[ABS|IND]", true);
     if (this.regs[6].type !== T.CTX) throw new Reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb", "EINVAL");
     if ((op & 0xe0) === 0x40) this.checkSrc(c.src[idx]);
     this.checkPtrOffReg(this.regs[6], 6, false);
@@ -1679,10 +1785,12 @@ export class Verifier {
       if (base(r.type) === T.MAP_VALUE && r.map && (r.map.type === MAP.ARRAY_OF_MAPS || r.map.type === MAP.HASH_OF_MAPS)) {
         r.type = T.MAP_PTR;
         r.map = r.map.inner ?? r.map;
+        this.innerMaps.add(r.map);
       } else {
         r.type &= ~MAYBE_NULL;
       }
-      r.id = 0;
+      // reg_may_point_to_spin_lock: the id names the lock's value for bpf_spin_unlock.
+      if (!(r.type === T.MAP_VALUE && r.map?.spinLockOff !== undefined)) r.id = 0;
     });
   }
 
@@ -1753,10 +1861,14 @@ export class Verifier {
 
   // ------------------------------------------------------------------ calls
 
-  /** check_resource_leak: references must be released before exit/tail call (main frame only). */
-  private checkResourceLeak(prefix: string): void {
+  /**
+   * check_resource_leak: no bpf_spin_lock held (where `checkLock`), and no acquired
+   * pointer unreleased (main frame only) at an exit, tail call or LD_ABS.
+   */
+  private checkResourceLeak(prefix: string, checkLock: boolean): void {
+    if (checkLock && this.cur.activeLocks) throw new Reject(`${prefix} cannot be used inside bpf_spin_lock-ed region`, "EINVAL");
     if (this.cur.curframe !== 0) return;
-    const refs = this.cur.refs;
+    const refs = this.cur.refs.filter((r) => r.type !== "lock");
     if (refs.length) {
       const msg = refs.map((r) => `Unreleased reference id=${r.id} alloc_insn=${r.insn}`).join("\n");
       throw new Reject(`${msg}\n${prefix} would lead to reference leak`, "EINVAL");
@@ -1771,6 +1883,7 @@ export class Verifier {
     const caller = this.frame;
     if (this.globalSub[sub]) {
       const fi = this.input.funcInfo!.find((f) => f.insn === target)!;
+      if (st.activeLocks) throw new Reject("global function calls are not allowed while holding a lock,\nuse static function instead", "EINVAL");
       this.checkGlobalArgs(fi.params ?? [], sub, fi.name);
       if (this.log.on) this.log.add(`Func#${sub} ('${fi.name}') is global and assumed valid.\n`);
       for (let i = 0; i <= 5; i++) { markNotInit(caller.regs[i]); this.scratchReg(i); }
@@ -1802,29 +1915,63 @@ export class Verifier {
     this.markAllScratched();
   }
 
+  /**
+   * btf_check_func_arg_match for a global function: each argument against its BTF
+   * type. A pointer to memory must be readable and writable for the pointee's size
+   * (check_mem_reg: the callee may write it, so the caller's copy is clobbered);
+   * NULL passes. A failure is logged, then reported as the caller's.
+   */
   private checkGlobalArgs(params: readonly ({ kind: string; size?: number; nullable?: boolean })[], sub: number, name: string): void {
     const regs = this.regs;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i];
-      const r = regs[i + 1];
-      const bad = (): never => {
-        throw new Reject(`Caller passes invalid args into func#${sub} ('${name}')`, "EINVAL");
-      };
-      if (p.kind === "scalar") { if (r.type !== T.SCALAR) bad(); }
-      else if (p.kind === "ctx") { if (r.type !== T.CTX) bad(); }
-      else if (p.kind === "mem") {
-        if (p.nullable && isNull(r)) continue;
-        if (r.type === T.STACK) this.checkStackRangeInitialized(i + 1, r.off, p.size ?? 0, true, false, null);
-        else if (r.type === T.MAP_VALUE) this.checkMemRegion(i + 1, r.off, p.size ?? 0, r.map!.valueSize, true);
-        else if (base(r.type) === T.MEM && !mayBeNull(r.type)) this.checkMemRegion(i + 1, r.off, p.size ?? 0, r.memSize, true);
-        else bad();
+    try {
+      for (let i = 0; i < params.length; i++) {
+        const p = params[i];
+        const regno = i + 1;
+        const r = regs[regno];
+        if (p.kind === "scalar") {
+          if (r.type !== T.SCALAR) throw new Reject(`R${regno} is not a scalar`);
+        } else if (p.kind === "ctx") {
+          if (r.type !== T.CTX) throw new Reject(`arg#${i} expects pointer to ctx`);
+        } else if (p.kind === "mem") {
+          if (isNull(r)) continue;
+          const saved = r.clone();
+          r.type &= ~MAYBE_NULL;
+          try {
+            this.checkHelperMemAccess(regno, p.size ?? 0, false, true, null);
+            this.checkHelperMemAccess(regno, p.size ?? 0, true, true, null);
+          } finally {
+            r.copyFrom(saved);
+          }
+          if (!p.nullable && mayBeNull(r.type)) throw new Reject(`arg#${i} is expected to be non-NULL`);
+        }
       }
+    } catch (e) {
+      if (!(e instanceof Reject)) throw e;
+      this.log.add(e.noNewline || e.kmsg.endsWith("\n") ? e.kmsg : e.kmsg + "\n");
+      throw new Reject(`Caller passes invalid args into func#${sub} ('${name}')`, "EINVAL");
     }
+  }
+
+  /**
+   * A bpf_tail_call in a subprogram: if it fails, execution goes on after it
+   * (queued, packet pointers intact); if it succeeds, the tail-called program's
+   * return value comes back to the subprogram's caller, and that program may
+   * have changed the packet. The kernel explores both (Linux 6.18; the corpus's
+   * "tail call in subprog" cases show the two paths in its log).
+   */
+  private tailCallInSubprog(idx: number): number {
+    this.pushStack(idx + 1, idx);
+    this.clearAllPktPointers();
+    this.unknown(this.regs[0]);
+    this.updateLiveStack();
+    this.prepareFuncExit();
+    // Unlike BPF_EXIT, no "from N to M:" state line follows in the level-2 log.
+    return 0;
   }
 
   private processExit(): number {
     const st = this.cur;
-    this.checkResourceLeak("BPF_EXIT instruction in main prog");
+    this.checkResourceLeak("BPF_EXIT instruction in main prog", st.curframe === 0);
     if (st.curframe) {
       this.updateLiveStack();
       this.prepareFuncExit();
@@ -1842,6 +1989,16 @@ export class Verifier {
     this.checkSrc(0);
     if (this.isPtr(0)) throw new Reject("R0 leaks addr as return value");
     const r0 = this.regs[0];
+    if (st.frames[0].inAsyncCallbackFn) {
+      // Timer callbacks return 0.
+      const f = st.frames[0];
+      if (r0.type !== T.SCALAR) throw new Reject(`At async callback return the register R0 is not a known value (${this.regTypeStr(r0.type)})`, "EINVAL");
+      this.markChainPrecision(0);
+      if (!(r0.smin >= BigInt(f.callbackRetMin) && r0.smax <= BigInt(f.callbackRetMax))) {
+        throw new Reject(invalidScalarMsg(r0, [f.callbackRetMin, f.callbackRetMax], "At async callback return", "R0"), "EINVAL");
+      }
+      return;
+    }
     if (isSub) {
       if (r0.type !== T.SCALAR) throw new Reject(`At subprogram exit the register R0 is not a scalar value (${this.regTypeStr(r0.type)})`, "EINVAL");
       return;
@@ -1926,12 +2083,14 @@ export class Verifier {
     // Helpers writing to uninitialised stack (raw mode) make the bytes STACK_MISC.
     for (let i = 0; i < meta.accessSize; i++) this.checkMemAccess(meta.regno, i, 1, true, -1, false, false);
     const regs = this.regs;
-    if (fn.releasesArg !== undefined) {
+    if (meta.releaseDynptr !== undefined) {
+      this.unmarkDynptr(meta.releaseDynptr);
+    } else if (fn.releasesArg !== undefined) {
       const rr = regs[fn.releasesArg];
       if (meta.refObjId) this.releaseReference(meta.refObjId);
       else if (!isNull(rr)) throw new Reject(`func bpf_${h.name}#${id} reference has not been acquired before`, "EINVAL");
     }
-    if (id === 12) this.checkResourceLeak("tail_call");
+    if (id === 12) this.checkResourceLeak("tail_call", true);
     if (fn.callback && meta.subprogno >= 0) {
       if (id === 181) {
         this.updateLoopInlineState(idx, meta.subprogno);
@@ -1942,6 +2101,8 @@ export class Verifier {
           this.frame.callbackDepth = 0;
           if (this.log.level >= 2) this.log.add(`frame${this.cur.curframe} bpf_loop iteration limit reached\n`);
         }
+      } else if (id === BPF_FUNC_timer_set_callback) {
+        this.pushAsyncCallback(idx, meta);
       } else {
         this.pushCallbackCall(idx, meta, fn);
       }
@@ -1971,6 +2132,7 @@ export class Verifier {
         r0.map = meta.map;
         r0.mapHandle = meta.mapHandle;
         r0.type = T.MAP_VALUE | (nullable ? MAYBE_NULL : 0);
+        if (!nullable && meta.map.spinLockOff !== undefined) r0.id = ++this.idGen;
         break;
       }
       case "mem":
@@ -1993,12 +2155,21 @@ export class Verifier {
         r0.type = T.SOCK_COMMON | (ret.nullable ? MAYBE_NULL : 0);
         break;
       case "dynptr_mem":
+        // A slice of the dynptr's data (RET_PTR_TO_DYNPTR_MEM_OR_NULL): dies with the dynptr.
+        markKnownZero(r0);
+        r0.type = T.MEM | (ret.nullable ? MAYBE_NULL : 0);
+        r0.memSize = meta.memSize;
+        r0.dynptrId = meta.dynptrId ?? 0;
+        r0.refObjId = meta.dynptrRef ?? 0;
+        break;
       case "mem_or_btf_id":
       case "kptr":
         throw new Reject(`helper bpf_${this.helper(id)?.name}#${id} returns ${ret.type}, which this verifier does not model`, "ENOTSUPP");
     }
     if (mayBeNull(r0.type)) r0.id = ++this.idGen;
-    const acquires = fn.acquires === true || (ret.type === "socket" && ret.acquires) || (ret.type === "sock_common" && ret.acquires);
+    // bpf_ringbuf_reserve_dynptr's reference is the dynptr's (mark_stack_slots_dynptr), not r0's.
+    const acquires = (fn.acquires === true && !fn.args.some((a) => a.type === "dynptr")) || (ret.type === "socket" && ret.acquires) ||
+      (ret.type === "sock_common" && ret.acquires);
     if (acquires) {
       const rid = ++this.idGen;
       this.cur.refs.push({ id: rid, insn: idx });
@@ -2010,6 +2181,42 @@ export class Verifier {
     }
     this.checkMapFuncCompat(meta.map, id);
     if (CHANGES_PKT_DATA.has(id) || fn.changesPktData) this.clearAllPktPointers();
+  }
+
+  /**
+   * push_async_cb + set_timer_callback_state: a timer callback runs later, on its
+   * own: it is explored from a fresh state with one frame (no caller), R1 the
+   * timer's map, R2 a key and R3 a value of it, and must return 0.
+   */
+  private pushAsyncCallback(idx: number, meta: CallMeta): void {
+    const sub = meta.subprogno;
+    const st = new VState();
+    const f = new Frame();
+    for (const r of f.regs) markNotInit(r);
+    f.callsite = -1;
+    f.frameno = 0;
+    f.subprogno = sub;
+    f.inAsyncCallbackFn = true;
+    f.callbackRetMin = 0;
+    f.callbackRetMax = 0;
+    const fp = f.regs[BPF_REG_FP];
+    markKnownZero(fp);
+    fp.type = T.STACK;
+    const [r1, r2, r3] = [f.regs[1], f.regs[2], f.regs[3]];
+    markKnownZero(r1); r1.type = T.MAP_PTR; r1.map = meta.map;
+    markKnownZero(r2); r2.type = T.MAP_KEY; r2.map = meta.map;
+    markKnownZero(r3); r3.type = T.MAP_VALUE; r3.map = meta.map;
+    st.frames = [f];
+    st.curframe = 0;
+    st.insnIdx = this.cfg.subprogStarts[sub];
+    // push_async_cb starts from a zeroed state: first_insn_idx is 0, not the callback's start.
+    st.firstInsnIdx = 0;
+    this.stack.push({ st, insn: st.insnIdx, prev: idx, logPos: this.log.pos });
+    if (this.stack.length > BPF_COMPLEXITY_LIMIT_JMP_SEQ) {
+      throw new Reject(`The sequence of ${this.stack.length} jumps is too complex for async cb.`, "E2BIG");
+    }
+    // As for other callbacks, the log then shows the caller's whole state.
+    this.markAllScratched();
   }
 
   /** push_callback_call: the callback body is explored later, from a copy with a callback frame. */
@@ -2036,6 +2243,14 @@ export class Verifier {
       if (p === "scalar") markUnknown(r, this.priv);
       else if (p === "callback_ctx") r.copyFrom(caller.regs[3]);
       else if (p === "map_ptr") r.copyFrom(caller.regs[1]);
+      else if (p === "dynptr") {
+        // mark_dynptr_cb_reg: a const pointer to a local dynptr the kernel owns.
+        markKnownZero(r);
+        r.type = T.DYNPTR;
+        r.id = ++this.idGen;
+        r.dynptrType = "local";
+        r.dynptrFirst = true;
+      }
       else if (p === "map_key" || p === "map_value") {
         markKnownZero(r);
         r.type = p === "map_key" ? T.MAP_KEY : T.MAP_VALUE;
@@ -2120,28 +2335,281 @@ export class Verifier {
     const bad = (): never => {
       throw new Reject(`cannot pass map_type ${map!.type} into func bpf_${name}#${id}`, "EINVAL");
     };
-    if (map) {
-      switch (map.type) {
-        case MAP.PROG_ARRAY: if (id !== 12) bad(); break;
-        case MAP.PERF_EVENT_ARRAY: if (![25, 22, 55, 26, 41].includes(id)) bad(); break;
-        case MAP.RINGBUF: if (![130, 131, 134].includes(id)) bad(); break;
-        case MAP.STACK_TRACE: if (id !== 27) bad(); break;
-        case MAP.DEVMAP: case MAP.DEVMAP_HASH: case MAP.CPUMAP: case MAP.XSKMAP:
-          if (![51, 1].includes(id)) bad(); break;
-        case MAP.QUEUE: case MAP.STACK: if (![87, 88, 89].includes(id)) bad(); break;
-        case MAP.ARRAY_OF_MAPS: case MAP.HASH_OF_MAPS: if (id !== 1) bad(); break;
-        default: break;
-      }
+    if (!map) return;
+    // check_map_func_compatibility, first from the map's side...
+    const only = (ids: readonly number[]): void => {
+      if (!ids.includes(id)) bad();
+    };
+    switch (map.type) {
+      case MAP.PROG_ARRAY: only([12]); break;
+      case MAP.PERF_EVENT_ARRAY: only([22, 25, 111, 55, 121]); break;
+      case MAP.RINGBUF: only([130, 131, 134, 198, 199, 200]); break;
+      case MAP.USER_RINGBUF: only([209]); break;
+      case MAP.STACK_TRACE: only([27]); break;
+      case MAP.CGROUP_ARRAY: only([33, 37]); break;
+      case MAP.CGROUP_STORAGE: case MAP.PERCPU_CGROUP_STORAGE: only([81]); break;
+      case MAP.DEVMAP: case MAP.DEVMAP_HASH: only([51, 1]); break;
+      case MAP.CPUMAP: only([51]); break;
+      case MAP.XSKMAP: only([51, 1]); break;
+      case MAP.ARRAY_OF_MAPS: case MAP.HASH_OF_MAPS: only([1]); break;
+      // SOCKMAP/SOCKHASH also allow map updates/deletes from some program types (may_update_sockmap): refuse those here.
+      case MAP.SOCKMAP: only([52, 53, 60, 82, 1]); break;
+      case MAP.SOCKHASH: only([72, 70, 71, 82, 1]); break;
+      case MAP.REUSEPORT_SOCKARRAY: only([82]); break;
+      case MAP.QUEUE: case MAP.STACK: only([87, 88, 89]); break;
+      case MAP.SK_STORAGE: only([107, 108, 194]); break;
+      case MAP.INODE_STORAGE: only([145, 146, 194]); break;
+      case MAP.TASK_STORAGE: only([156, 157, 194]); break;
+      case MAP.CGRP_STORAGE: only([210, 211, 194]); break;
+      case MAP.BLOOM_FILTER: only([87, 89]); break;
+      default: break;
     }
-    const needs = (types: number[]): void => {
-      if (!map || !types.includes(map.type)) bad();
+    // ... then from the function's.
+    const needs = (types: readonly number[]): void => {
+      if (!types.includes(map.type)) bad();
     };
     switch (id) {
       case 12: needs([MAP.PROG_ARRAY]); break;
-      case 130: case 131: case 134: needs([MAP.RINGBUF]); break;
+      case 22: case 25: case 55: case 111: case 121: needs([MAP.PERF_EVENT_ARRAY]); break;
+      case 130: case 131: case 134: case 198: case 199: case 200: needs([MAP.RINGBUF]); break;
+      case 209: needs([MAP.USER_RINGBUF]); break;
       case 27: needs([MAP.STACK_TRACE]); break;
-      case 87: case 88: case 89: if (id !== 87) needs([MAP.QUEUE, MAP.STACK, MAP.BLOOM_FILTER]); break;
+      case 33: case 37: needs([MAP.CGROUP_ARRAY]); break;
+      case 51: needs([MAP.DEVMAP, MAP.DEVMAP_HASH, MAP.CPUMAP, MAP.XSKMAP]); break;
+      case 52: case 53: case 60: needs([MAP.SOCKMAP]); break;
+      case 70: case 71: case 72: needs([MAP.SOCKHASH]); break;
+      case 81: needs([MAP.CGROUP_STORAGE, MAP.PERCPU_CGROUP_STORAGE]); break;
+      case 82: needs([MAP.REUSEPORT_SOCKARRAY, MAP.SOCKMAP, MAP.SOCKHASH]); break;
+      case 88: needs([MAP.QUEUE, MAP.STACK]); break;
+      case 87: case 89: needs([MAP.QUEUE, MAP.STACK, MAP.BLOOM_FILTER]); break;
+      case 195: needs([MAP.PERCPU_ARRAY, MAP.PERCPU_HASH, MAP.LRU_PERCPU_HASH]); break;
+      case 107: case 108: needs([MAP.SK_STORAGE]); break;
+      case 145: case 146: needs([MAP.INODE_STORAGE]); break;
+      case 156: case 157: needs([MAP.TASK_STORAGE]); break;
+      case 210: case 211: needs([MAP.CGRP_STORAGE]); break;
       default: break;
+    }
+  }
+
+  /**
+   * process_spin_lock: the pointer is to the value's struct bpf_spin_lock, at a
+   * constant offset; one lock at a time; unlock the lock that is held (same map,
+   * same value id). Locks are references of their own kind in the state.
+   */
+  private processSpinLock(regno: number, isLock: boolean): void {
+    const reg = this.regs[regno];
+    const st = this.cur;
+    if (!tnumIsConst(reg.varOff)) {
+      throw new Reject(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`, "EINVAL");
+    }
+    const map = reg.map!;
+    if (map.spinLockOff === undefined) {
+      if (map.btf === false) throw new Reject(`map '${map.name}' has to have BTF in order to use bpf_spin_lock`, "EINVAL");
+      throw new Reject(`map '${map.name}' has no valid bpf_spin_lock`, "EINVAL");
+    }
+    const at = BigInt.asIntN(64, reg.varOff.value) + BigInt(reg.off);
+    if (at !== BigInt(map.spinLockOff)) {
+      throw new Reject(`off ${at} doesn't point to 'struct bpf_spin_lock' that is at ${map.spinLockOff}`, "EINVAL");
+    }
+    if (isLock) {
+      if (st.activeLocks && st.refs.some((r) => r.type === "lock")) throw new Reject("Locking two bpf_spin_locks are not allowed", "EINVAL");
+      st.refs.push({ id: reg.id, insn: this.insnIdx, type: "lock", ptr: map });
+      st.activeLocks++;
+      st.activeLockId = reg.id;
+      st.activeLockPtr = map;
+      return;
+    }
+    if (!st.activeLocks) throw new Reject("bpf_spin_unlock without taking a lock", "EINVAL");
+    const i = st.refs.findIndex((r) => r.type === "lock" && r.id === reg.id && r.ptr === map);
+    if (i < 0) throw new Reject("bpf_spin_unlock of different lock", "EINVAL");
+    if (reg.id !== st.activeLockId || map !== st.activeLockPtr) throw new Reject("bpf_spin_unlock cannot be out of order", "EINVAL");
+    st.refs.splice(i, 1);
+    st.activeLocks--;
+    const prev = st.refs.slice(0, i).filter((r) => r.type === "lock").pop();
+    st.activeLockId = prev?.id ?? 0;
+    st.activeLockPtr = prev?.ptr ?? null;
+  }
+
+  /**
+   * process_timer_func -> check_map_field_pointer: the pointer is to the value's
+   * struct bpf_timer, at a constant offset; the timer's map becomes the call's.
+   */
+  private processTimerFunc(regno: number, meta: CallMeta): void {
+    const reg = this.regs[regno];
+    if (!tnumIsConst(reg.varOff)) throw new Reject(`R${regno} doesn't have constant offset. bpf_timer has to be at the constant offset`, "EINVAL");
+    const map = reg.map!;
+    if (map.timerOff === undefined) {
+      if (map.btf === false) throw new Reject(`map '${map.name}' has to have BTF in order to use bpf_timer`, "EINVAL");
+      throw new Reject(`map '${map.name}' has no valid bpf_timer`, "EINVAL");
+    }
+    const at = BigInt.asIntN(64, reg.varOff.value) + BigInt(reg.off);
+    if (at !== BigInt(map.timerOff)) throw new Reject(`off ${at} doesn't point to 'struct bpf_timer' that is at ${map.timerOff}`, "EINVAL");
+    if (meta.map) throw new Reject("verifier bug: Two map pointers in a timer helper", "EFAULT");
+    // Values of inner maps (map-in-map) carry a map_uid the vm does not track: refuse their timers.
+    if (this.innerMaps.has(map)) throw new Reject("timers in inner maps are not supported by the vm verifier", "ENOTSUPP");
+    meta.map = map;
+  }
+
+  // ------------------------------------------------------------------ dynptrs
+
+  /**
+   * stack_slot_obj_get_spi for a dynptr: the slot index of its first (higher) 8
+   * bytes; -1 (after logging why) for a bad offset, -2 (ERANGE) when the stack
+   * is not allocated that far yet.
+   */
+  private dynptrSpi(reg: Reg): number {
+    if (!tnumIsConst(reg.varOff)) {
+      this.log.add("dynptr has to be at a constant offset\n");
+      return -1;
+    }
+    const off = reg.off + Number(BigInt.asIntN(64, reg.varOff.value));
+    if (off % 8) {
+      this.log.add(`cannot pass in dynptr at an offset=${off}\n`);
+      return -1;
+    }
+    const spi = Math.floor((-off - 1) / 8);
+    if (spi + 1 < 2) {
+      this.log.add(`cannot pass in dynptr at an offset=${off}\n`);
+      return -1;
+    }
+    const f = this.cur.frames[reg.frameno];
+    if (spi >= f.stack.length) return -2;
+    return spi;
+  }
+
+  /** is_dynptr_reg_valid_init: both slots are STACK_DYNPTR and `spi` is the first. */
+  private dynptrValidInit(reg: Reg): boolean {
+    const spi = this.dynptrSpi(reg);
+    if (spi < 0) return false;
+    const st = this.cur.frames[reg.frameno].stack;
+    if (!st[spi].spilled.dynptrFirst) return false;
+    for (let i = 0; i < 8; i++) if (st[spi].types[i] !== STACK_DYNPTR || st[spi - 1].types[i] !== STACK_DYNPTR) return false;
+    return true;
+  }
+
+  /**
+   * check_func_arg for ARG_PTR_TO_DYNPTR: a release first needs an acquired
+   * dynptr; then process_dynptr_func: MEM_UNINIT makes a new one on the stack
+   * (two slots, an id, a reference for ring buffer records), otherwise it must be
+   * an initialised one of the expected kind.
+   */
+  private checkDynptrArg(regno: number, spec: ArgSpec, meta: CallMeta, fn: HelperProto): void {
+    const reg = this.regs[regno];
+    if (reg.type !== T.STACK && reg.type !== T.DYNPTR) {
+      throw new Reject(`arg#${regno - 1} expected pointer to stack or const struct bpf_dynptr`, "EINVAL");
+    }
+    if (reg.type === T.DYNPTR) {
+      // CONST_PTR_TO_DYNPTR (a callback's dynptr): the kernel's, read-only, at offset 0.
+      this.checkPtrOffReg(reg, regno, false);
+      if (fn.releasesArg === regno) throw new Reject("cannot release unowned const bpf_dynptr", "EINVAL");
+      if (spec.uninit) throw new Reject("Dynptr has to be an uninitialized dynptr", "EINVAL");
+      if (!spec.readonly) throw new Reject("cannot pass pointer to const bpf_dynptr, the helper mutates it", "EINVAL");
+      if (spec.dynptrType && reg.dynptrType !== spec.dynptrType) {
+        throw new Reject(`Expected a dynptr of type ${spec.dynptrType} as arg #${regno - 1}`, "EINVAL");
+      }
+      if (meta.dynptrId === undefined) {
+        meta.dynptrId = reg.id;
+        meta.dynptrRef = reg.refObjId;
+      }
+      return;
+    }
+    if (fn.releasesArg === regno) {
+      const spi = this.dynptrSpi(reg);
+      if (spi < 0 || !this.cur.frames[reg.frameno].stack[spi].spilled.refObjId) throw new Reject(`arg ${regno} is an unacquired reference`, "EINVAL");
+      meta.releaseDynptr = regno;
+    }
+    if (spec.uninit) {
+      const spi0 = this.dynptrSpi(reg);
+      if (spi0 === -1) throw new Reject("Dynptr has to be an uninitialized dynptr", "EINVAL");
+      // "we write BPF_DW bits (8 bytes) at a time": bounds, stack growth, old dynptrs destroyed.
+      for (let i = 0; i < 16; i += 8) this.checkMemAccess(regno, i, 8, true, -1, false, false);
+      const spi = this.dynptrSpi(reg);
+      const f = this.cur.frames[reg.frameno];
+      this.destroyIfDynptr(f, spi);
+      this.destroyIfDynptr(f, spi - 1);
+      const id = ++this.idGen;
+      for (const [k, first] of [[spi, true], [spi - 1, false]] as const) {
+        const s = f.stack[k];
+        s.types.fill(STACK_DYNPTR);
+        markKnownZero(s.spilled);
+        s.spilled.type = T.DYNPTR;
+        s.spilled.id = id;
+        s.spilled.dynptrType = spec.dynptrType ?? "local";
+        s.spilled.dynptrFirst = first;
+      }
+      if (spec.dynptrType === "ringbuf") {
+        const ref = ++this.idGen;
+        this.cur.refs.push({ id: ref, insn: this.insnIdx });
+        f.stack[spi].spilled.refObjId = ref;
+        f.stack[spi - 1].spilled.refObjId = ref;
+      }
+      this.markStackWrite(f.frameno, spi);
+      this.markStackWrite(f.frameno, spi - 1);
+      return;
+    }
+    if (!this.dynptrValidInit(reg)) throw new Reject(`Expected an initialized dynptr as arg #${regno - 1}`, "EINVAL");
+    const spi = this.dynptrSpi(reg);
+    const slot = this.cur.frames[reg.frameno].stack[spi].spilled;
+    if (spec.dynptrType && slot.dynptrType !== spec.dynptrType) {
+      throw new Reject(`Expected a dynptr of type ${spec.dynptrType} as arg #${regno - 1}`, "EINVAL");
+    }
+    this.markStackRead(reg.frameno, spi);
+    this.markStackRead(reg.frameno, spi - 1);
+    if (reg.frameno === this.cur.curframe) {
+      this.scratchSlot(spi);
+      this.scratchSlot(spi - 1);
+    }
+    if (meta.dynptrId === undefined) {
+      meta.dynptrId = slot.id;
+      meta.dynptrRef = slot.refObjId;
+    }
+  }
+
+  /**
+   * destroy_if_dynptr_stack_slot: a write over a dynptr's slot destroys it (and
+   * its slices), unless it holds a reference, which must be released instead.
+   */
+  private destroyIfDynptr(f: Frame, spi: number): void {
+    if (spi < 0 || spi >= f.stack.length || f.stack[spi].types[0] !== STACK_DYNPTR) return;
+    if (!f.stack[spi].spilled.dynptrFirst) spi++;
+    if (f.stack[spi].spilled.dynptrType === "ringbuf") throw new Reject("cannot overwrite referenced dynptr", "EINVAL");
+    this.scratchSlot(spi);
+    this.scratchSlot(spi - 1);
+    const id = f.stack[spi].spilled.id;
+    this.invalidateDynptr(f, spi);
+    this.cur.forEachReg((r) => {
+      if (base(r.type) === T.MEM && (r.type & ~MAYBE_NULL) === T.MEM && r.dynptrId === id) {
+        if (this.priv) markUnknownImprecise(r);
+        else markNotInit(r);
+      }
+    });
+  }
+
+  /** invalidate_dynptr: both slots back to STACK_INVALID. */
+  private invalidateDynptr(f: Frame, spi: number): void {
+    for (const k of [spi, spi - 1]) {
+      f.stack[k].types.fill(STACK_INVALID);
+      markNotInit(f.stack[k].spilled);
+    }
+    this.markStackWrite(f.frameno, spi);
+    this.markStackWrite(f.frameno, spi - 1);
+  }
+
+  /** unmark_stack_slots_dynptr: a ring buffer dynptr's reference is released, with its slices and copies. */
+  private unmarkDynptr(regno: number): void {
+    const reg = this.regs[regno];
+    const f = this.cur.frames[reg.frameno];
+    const spi = this.dynptrSpi(reg);
+    if (spi < 0) throw new Reject("verifier internal error: dynptr release", "EFAULT");
+    if (f.stack[spi].spilled.dynptrType !== "ringbuf") {
+      this.invalidateDynptr(f, spi);
+      return;
+    }
+    const ref = f.stack[spi].spilled.refObjId;
+    this.releaseReference(ref);
+    for (let i = 1; i < f.stack.length; i++) {
+      const s = f.stack[i];
+      if (s.types[0] === STACK_DYNPTR && s.spilled.refObjId === ref && s.spilled.dynptrFirst) this.invalidateDynptr(f, i);
     }
   }
 
@@ -2153,8 +2621,8 @@ export class Verifier {
     this.checkSrc(regno);
     const reg = this.regs[regno];
     const at = spec.type;
-    // Lock, timer, dynptr and kptr state is not tracked here: refuse rather than accept unchecked.
-    if (at === "spin_lock" || at === "timer" || at === "dynptr" || at === "kptr_xchg_dest" || at === "percpu_btf_id" || at === "btf_id") {
+    // Kptr state is not tracked here: refuse rather than accept unchecked.
+    if (at === "kptr_xchg_dest" || at === "percpu_btf_id" || at === "btf_id") {
       throw new Reject(`helper bpf_${this.helper(id)?.name}#${id}: ${at} arguments are not supported by the vm verifier`, "ENOTSUPP");
     }
     if (at === "anything") {
@@ -2163,6 +2631,10 @@ export class Verifier {
     }
     if (isPktPointer(reg.type) && !(this.input.progType.packetAccess.read && fn.pktAccess)) {
       throw new Reject("helper access to the packet is not allowed");
+    }
+    if (at === "dynptr") {
+      this.checkDynptrArg(regno, spec, meta, fn);
+      return;
     }
     const sizeArg = at === "const_size" || at === "const_size_or_zero" || at === "const_alloc_size_or_zero";
     if (!(isNull(reg) && spec.nullable)) {
@@ -2177,7 +2649,19 @@ export class Verifier {
       meta.refObjId = reg.refObjId;
     }
     switch (at) {
+      case "spin_lock":
+        if (id === BPF_FUNC_spin_lock) this.processSpinLock(regno, true);
+        else if (id === BPF_FUNC_spin_unlock) this.processSpinLock(regno, false);
+        else throw new Reject("verifier internal error", "EFAULT");
+        break;
+      case "timer":
+        this.processTimerFunc(regno, meta);
+        break;
       case "const_map_ptr":
+        // bpf_timer_init(&v->timer, map): the timer's own map (map_uid tells inner maps apart).
+        if (meta.map && (meta.map !== reg.map || this.innerMaps.has(reg.map!))) {
+          throw new Reject(`timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0`, "EINVAL");
+        }
         meta.map = reg.map;
         meta.mapHandle = reg.mapHandle;
         break;
@@ -2191,6 +2675,9 @@ export class Verifier {
         if (!meta.map) throw new Reject("invalid map_ptr to access map->value", "EACCES");
         meta.rawMode = !!spec.uninit;
         this.checkHelperMemAccess(regno, meta.map.valueSize, !!spec.write, false, meta);
+        // Observed on Linux 6.18 (corpus "peek into a bloom filter*"): peek on a bloom
+        // filter takes uninitialised stack like a queue's, but leaves the slots untouched.
+        if (meta.map.type === MAP.BLOOM_FILTER) meta.accessSize = 0;
         break;
       case "func":
         meta.subprogno = reg.subprogno;
@@ -2291,6 +2778,7 @@ export class Verifier {
         if (write && map.flags & BPF_F_RDONLY_PROG) throw new Reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off} size=${size}`);
         if (!write && map.flags & BPF_F_WRONLY_PROG) throw new Reject(`read from map forbidden, value_size=${map.valueSize} off=${reg.off} size=${size}`);
         this.checkMemRegion(regno, reg.off, size, map.valueSize, zeroOk);
+        this.checkMapFields(reg, reg.off, size);
         return;
       }
       case T.MEM:
@@ -2399,7 +2887,8 @@ export class Verifier {
             sl.callbackUnrollDepth === cur.callbackUnrollDepth) {
           this.verboseLinfo(idx);
           let m = `infinite loop detected at insn ${idx}`;
-          if (this.log.on) m += "\ncur state:" + this.stateStr(cur, cur.curframe, true).trimEnd() + "\nold state:" + this.stateStr(sl, cur.curframe, true).trimEnd();
+          // The states are part of the kernel's message (and of rejectMessage at every level).
+          m += "\ncur state:" + this.stateStr(cur, cur.curframe, true).trimEnd() + "\nold state:" + this.stateStr(sl, cur.curframe, true).trimEnd();
           throw new Reject(m, "EINVAL");
         }
         if (!force && this.jmpsProcessed - this.prevJmpsProcessed < 20 && this.insnProcessed - this.prevInsnProcessed < 100) addNew = false;
@@ -2594,6 +3083,9 @@ export class Verifier {
       if ((i & 7) !== 7) continue;
       if (os.types[7] === STACK_SPILL) {
         if (!this.regsafe(os.spilled, cs.spilled, idmap, exact)) return false;
+      } else if (os.types[7] === STACK_DYNPTR) {
+        const o = os.spilled, c = cs.spilled;
+        if (o.dynptrType !== c.dynptrType || o.dynptrFirst !== c.dynptrFirst || !idmap.check(o.refObjId, c.refObjId)) return false;
       }
     }
     return true;
@@ -2631,7 +3123,9 @@ export class Verifier {
     const st = this.cur;
     this.bt.reset();
     this.bt.frame = st.curframe;
-    if (st.frames[st.curframe].regs[regno].type !== T.SCALAR) return;
+    // __mark_chain_precision's sanity check: precision is for scalars only. The kernel
+    // reaches it with a pointer when, e.g., bpf_loop's nr_loops is one, and refuses.
+    if (st.frames[st.curframe].regs[regno].type !== T.SCALAR) throw new Reject("verifier bug: backtracking misuse", "EFAULT");
     this.bt.setReg(regno);
     this.markChainPrecisionBatch(st);
   }
@@ -2701,7 +3195,7 @@ export class Verifier {
           if (r.type !== T.SCALAR || r.precise) bt.regMasks[fr] &= ~(1 << i);
           else { r.precise = true; this.precChanged = true; }
         }
-        for (let spi = 0; spi < 64; spi++) {
+        for (let spi = 0; spi < 64 && bt.stackMasks[fr] !== 0n; spi++) {
           if (!(bt.stackMasks[fr] & (1n << BigInt(spi)))) continue;
           if (spi >= f.stack.length || !f.stack[spi].isSpilledScalar()) { bt.clearSlot(fr, spi); continue; }
           const r = f.stack[spi].spilled;
@@ -2930,7 +3424,12 @@ function regsExact(o: Reg, c: Reg, idmap: IdMap): boolean {
 
 function refsafe(old: VState, cur: VState, idmap: IdMap): boolean {
   if (old.refs.length !== cur.refs.length) return false;
-  for (let i = 0; i < old.refs.length; i++) if (!idmap.check(old.refs[i].id, cur.refs[i].id)) return false;
+  if (old.activeLocks !== cur.activeLocks) return false;
+  if (!idmap.check(old.activeLockId, cur.activeLockId) || old.activeLockPtr !== cur.activeLockPtr) return false;
+  for (let i = 0; i < old.refs.length; i++) {
+    const o = old.refs[i], c = cur.refs[i];
+    if (!idmap.check(o.id, c.id) || o.type !== c.type || o.ptr !== c.ptr) return false;
+  }
   return true;
 }
 
@@ -2996,7 +3495,7 @@ function compatibleTypes(spec: ArgSpec): number[] {
     case "btf_id": return [T.BTF_ID];
     case "socket": return [T.SOCKET];
     case "sock_common": case "btf_id_sock_common": return [T.SOCK_COMMON, T.SOCKET];
-    case "dynptr": return [T.STACK];
+    case "dynptr": return [T.STACK, T.DYNPTR];
     default: return [T.SCALAR];
   }
 }

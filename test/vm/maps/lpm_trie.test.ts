@@ -132,6 +132,28 @@ describe("lpm trie", () => {
       updateFlags: [0, 0, 0, 1, 2, 3],
     }, rnd, { steps: 5000, seed: 5, dumpEvery: 25, unordered: true, noNextKey: true });
   });
+
+  // The lookup compares 32 prefix bits at a time: a one-word walk for 4-byte data,
+  // and a word walk with a partial last word for the other sizes.
+  for (const dataSize of [1, 3, 4, 5, 7, 16]) {
+    test(`property: ${dataSize}-byte data, 3000 random operations agree with a brute-force model`, () => {
+      const rnd = prng(50 + dataSize);
+      const ks = 4 + dataSize;
+      const m = createMap(newSpace(), { mapType: LPM, keySize: ks, valueSize: 3, maxEntries: 16, mapFlags: BPF_F_NO_PREALLOC });
+      const vm: Target = {
+        keySize: ks, valueSize: 3,
+        lookup: (k, o, f = 0) => m.sysLookup(k, o, f), update: (k, v, f = 0) => m.sysUpdate(k, v, f),
+        delete: (k) => m.sysDelete(k), getNextKey: (k, n) => m.sysGetNextKey(k, n),
+        lookupAndDelete: (k, o, f = 0) => m.sysLookupAndDelete(k, o, f), batch: (c, b) => m.sysBatch(c, b),
+        freeze: () => m.sysFreeze(), close: () => m.dispose(),
+      };
+      runDiff(vm, lpmModel(dataSize, 3, 16), {
+        key: () => lpmKey(rnd.int(dataSize * 8 + 2), ...bytes(dataSize, (i) => (i < 2 ? rnd.pick([0x0a, 0x0b, 0x80, 0xff, 0x00]) : rnd.chance(0.6) ? 0 : rnd.int(256)))),
+        value: () => bytes(3, () => rnd.int(256)),
+        updateFlags: [0, 0, 0, 1, 2, 3],
+      }, rnd, { steps: 3000, seed: 50 + dataSize, dumpEvery: 25, unordered: true, noNextKey: true });
+    });
+  }
 });
 
 describeKernel("lpm trie vs the kernel", () => {

@@ -125,10 +125,16 @@ describe("ring buffer", () => {
   test("positions keep growing past 2^32 without losing records", () => {
     const r = ring();
     const rd = new RingBufReader(r);
-    // Jump the positions as if 2^32 + 8 bytes had passed.
-    (r as unknown as { prod: number; cons: number; pending: number }).prod = 2 ** 32 + 8;
-    (r as unknown as { prod: number; cons: number; pending: number }).pending = 2 ** 32 + 8;
+    // Jump the positions as if 2^32 + 8 bytes had passed: they live in the ring's
+    // pages (producer_pos, and pending_pos in the header page).
+    const put = (addr: number, v: number): void => {
+      r.space.u32[addr >>> 2] = v >>> 0;
+      r.space.u32[(addr >>> 2) + 1] = Math.floor(v / 2 ** 32);
+    };
+    put(r.prodAddr, 2 ** 32 + 8);
+    put(r.pendAddr, 2 ** 32 + 8);
     r.consumerPos = 2 ** 32 + 8;
+    expect(r.producerPos).toBe(2 ** 32 + 8);
     r.outputBytes(u32(7));
     expect(rd.drain()).toEqual([u32(7)]);
     expect(r.consumerPos).toBe(2 ** 32 + 24);

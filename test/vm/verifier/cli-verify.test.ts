@@ -36,7 +36,7 @@ describe("tsbpf verify", () => {
   test("rejects with the kernel's message and the source line", async () => {
     const r = await run([fixturePath("null_deref.bpf.o"), "log", "1"]);
     expect(r.code).toBe(1);
-    expect(r.out).toContain("; return *v; @ fixtures/verifier/null_deref.bpf.c:19\n");
+    expect(r.out).toContain("; return *v; @ null_deref.bpf.c:19\n");
     expect(r.out).toMatch(/null_deref: rejected: R0 invalid mem access 'map_value_or_null' \(insn \d+, null_deref\.bpf\.c:19\)\n$/);
   });
 });

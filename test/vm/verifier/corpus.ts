@@ -9,7 +9,7 @@ import {
   ADD, AND, ARSH, B, DIV, DW, F, H, JA, JEQ, JGE, JGT, JLE, JLT, JNE, JSET, JSGE, JSGT, JSLE, JSLT, LSH, MOD, MUL, NEG, OR,
   PT, RSH, SUB, W, XOR, gotol, alu32i, alu32r, alu64i, alu64r, atomic, bswap, call, callLocal, endian, exit, ja, jmp32i, jmp32r, jmpi,
   jmpr, ldAbs, ldFunc, ldImm64, ldInd, ldMap, ldMapValue, ldx, ldxsx, lookup, mov32i, mov32r, mov64i, mov64r, movsx32, movsx64, prog,
-  rawInsn, st, stx,
+  rawInsn, st, stx, type I,
 } from "./asm.js";
 import type { FuncInfo } from "../../../src/vm/verifier/types.js";
 import type { KernelMapSpec } from "./kernel-load.js";
@@ -151,7 +151,7 @@ add("stack: atomic fetch on uninit", PT.XDP, prog(mov64i(1, 1), atomic(DW, 10, 1
 
 // --- D. Packet access (XDP: data at 0, data_end at 4, data_meta at 8).
 for (const n of [1, 8, 14]) {
-  for (const m of [0, n - 1, n]) {
+  for (const m of new Set([0, n - 1, n])) {
     for (const size of [B, W]) {
       add(`pkt: check ${n}, read ${[4, 2, 1, 8][size >> 3]}@${m}`, PT.XDP, prog(
         ldx(W, 2, 1, 0), ldx(W, 3, 1, 4), mov64r(4, 2), alu64i(ADD, 4, n), jmpr(JGT, 4, 3, 2), ldx(size, 0, 2, m), exit(),
@@ -188,6 +188,47 @@ add("pkt: helper invalidates", PT.XDP, prog(
 add("pkt: sched_cls data", PT.SCHED_CLS, prog(
   ldx(W, 2, 1, 76), ldx(W, 3, 1, 80), mov64r(4, 2), alu64i(ADD, 4, 14), jmpr(JGT, 4, 3, 1), ldx(H, 0, 2, 12), mov64i(0, 0), exit(),
 ));
+
+// Which helpers invalidate packet pointers (bpf_helper_changes_pkt_data, net/core/filter.c):
+// a pointer checked before the call is read after it.
+for (const [nm, id, setup, pt] of [
+  ["tail_call (xdp)", F.tail_call, [ldMap(2, 0), mov64i(3, 0)], PT.XDP],
+  ["tail_call (tc)", F.tail_call, [ldMap(2, 0), mov64i(3, 0)], PT.SCHED_CLS],
+  ["clone_redirect", 13, [mov64i(2, 1), mov64i(3, 0)], PT.SCHED_CLS],
+  ["redirect", 23, [mov64i(1, 1), mov64i(2, 0)], PT.SCHED_CLS],
+  ["csum_diff", F.csum_diff, [mov64i(1, 0), mov64i(2, 0), mov64i(3, 0), mov64i(4, 0), mov64i(5, 0)], PT.SCHED_CLS],
+  ["csum_update", 40, [mov64i(2, 0)], PT.SCHED_CLS],
+  ["skb_vlan_pop", 19, [], PT.SCHED_CLS],
+  ["skb_change_proto", 31, [mov64i(2, 8), mov64i(3, 0)], PT.SCHED_CLS],
+  ["set_hash", 48, [mov64i(2, 1)], PT.SCHED_CLS],
+  ["get_current_cgroup_id", 80, [], PT.SCHED_CLS],
+  ["xdp_adjust_tail", 65, [mov64i(2, 0)], PT.XDP],
+  ["redirect_map", F.redirect_map, [ldMap(1, 0), mov64i(2, 0), mov64i(3, 0)], PT.XDP],
+] as const) {
+  const tc = pt === PT.SCHED_CLS;
+  const args = (setup as readonly I[]).flat();
+  add(`pkt: pointer after ${nm}`, pt, prog(
+    mov64r(6, 1), ldx(W, 2, 1, tc ? 76 : 0), ldx(W, 3, 1, tc ? 80 : 4), mov64r(4, 2), alu64i(ADD, 4, 8), jmpr(JGT, 4, 3, 5 + args.length),
+    mov64r(7, 2), mov64r(1, 6), ...args, call(id), ldx(B, 0, 7, 0), exit(), mov64i(0, 0), exit(),
+  ), id === F.tail_call ? [M.progArray] : id === F.redirect_map ? [{ type: 14, keySize: 4, valueSize: 4, maxEntries: 4, name: "devmap" }] : []);
+}
+// A tail call in a subprogram may return to the caller (after the tail-called program ran).
+add("pkt: caller pointer after tail call in subprog", PT.SCHED_CLS, prog(
+  mov64r(6, 1), ldx(W, 2, 1, 76), ldx(W, 3, 1, 80), mov64r(4, 2), alu64i(ADD, 4, 8), jmpr(JGT, 4, 3, 5), mov64r(7, 2), mov64r(1, 6),
+  callLocal(4), ldx(B, 0, 7, 0), exit(), mov64i(0, 0), exit(),
+  ldMap(2, 0), mov64i(3, 0), call(F.tail_call), mov64i(0, 0), exit(),
+), [M.progArray], { funcInfo: [{ name: "main", insn: 0 }, { name: "sub", insn: 13 }] });
+add("pkt: callee pointer after tail call in subprog", PT.SCHED_CLS, prog(
+  mov64r(6, 1), ldx(W, 2, 1, 76), ldx(W, 3, 1, 80), mov64r(4, 2), alu64i(ADD, 4, 8), jmpr(JGT, 4, 3, 3), mov64r(1, 6),
+  callLocal(3), exit(), mov64i(0, 0), exit(),
+  mov64r(7, 2), ldMap(2, 0), mov64i(3, 0), call(F.tail_call), ldx(B, 0, 7, 0), exit(),
+), [M.progArray], { funcInfo: [{ name: "main", insn: 0 }, { name: "sub", insn: 11 }] });
+for (const btf of [false, true]) {
+  add(`tail call in subprog returns a scalar${btf ? "" : " (no BTF)"}`, PT.XDP, prog(
+    callLocal(2), alu64i(AND, 0, 1), exit(), ldMap(2, 0), mov64i(3, 0), call(F.tail_call), mov64i(0, 2), exit(),
+  ), [M.progArray], btf ? { funcInfo: [{ name: "main", insn: 0 }, { name: "sub", insn: 3 }] } : {});
+}
+add("ld_abs in subprog (no BTF)", PT.SOCKET_FILTER, prog(mov64r(6, 1), callLocal(1), exit(), ldAbs(B, 0), exit()));
 
 // --- E. Control flow.
 add("cfg: unreachable", PT.XDP, prog(mov64i(0, 0), exit(), mov64i(0, 1), exit()));
@@ -268,6 +309,25 @@ add("ringbuf: wrong map type", PT.XDP, prog(ldMap(1, 0), mov64i(2, 16), mov64i(3
 add("tail call", PT.XDP, prog(ldMap(2, 0), mov64i(3, 0), call(F.tail_call), mov64i(0, 0), exit()), [M.progArray]);
 add("tail call with hash map", PT.XDP, prog(ldMap(2, 0), mov64i(3, 0), call(F.tail_call), mov64i(0, 0), exit()), [M.hash8]);
 add("lookup in prog array", PT.XDP, prog(lookup(0, 4), mov64i(0, 0), exit()), [M.progArray]);
+// check_map_func_compatibility from both sides: which maps each helper takes, which helpers each map allows.
+const CPUMAP = { type: 16, keySize: 4, valueSize: 4, maxEntries: 2, name: "cpus" };
+const BLOOM = { type: 30, keySize: 0, valueSize: 8, maxEntries: 16, name: "bloom" };
+const PERF = { type: 4, keySize: 4, valueSize: 4, maxEntries: 2, name: "perf" };
+add("map compat: redirect_map with a hash map", PT.XDP, prog(ldMap(1, 0), mov64i(2, 0), mov64i(3, 0), call(F.redirect_map), exit()), [M.hash8]);
+add("map compat: redirect_map with a cpumap", PT.XDP, prog(ldMap(1, 0), mov64i(2, 0), mov64i(3, 0), call(F.redirect_map), exit()), [CPUMAP]);
+add("map compat: lookup in a cpumap", PT.XDP, prog(lookup(0, 4), mov64i(0, 0), exit()), [CPUMAP]);
+add("map compat: pop from a bloom filter", PT.XDP, prog(ldMap(1, 0), mov64r(2, 10), alu64i(ADD, 2, -8), call(88), mov64i(0, 0), exit()), [BLOOM]);
+add("map compat: peek into a bloom filter", PT.XDP, prog(st(DW, 10, -8, 0), ldMap(1, 0), mov64r(2, 10), alu64i(ADD, 2, -8), call(89), mov64i(0, 0), exit()), [BLOOM]);
+const QUEUE = { type: 22, keySize: 0, valueSize: 8, maxEntries: 16, name: "queue" };
+add("map compat: peek into a queue", PT.XDP, prog(st(DW, 10, -8, 0), ldMap(1, 0), mov64r(2, 10), alu64i(ADD, 2, -8), call(89), mov64i(0, 0), exit()), [QUEUE]);
+add("map compat: pop from a queue into uninit stack", PT.XDP, prog(ldMap(1, 0), mov64r(2, 10), alu64i(ADD, 2, -8), call(88), ldx(DW, 0, 10, -8), mov64i(0, 0), exit()), [QUEUE]);
+add("map compat: peek into a bloom filter from uninit stack", PT.XDP, prog(ldMap(1, 0), mov64r(2, 10), alu64i(ADD, 2, -8), call(89), mov64i(0, 0), exit()), [BLOOM]);
+add("map compat: lookup in a bloom filter", PT.XDP, prog(lookup(0, 4), mov64i(0, 0), exit()), [BLOOM]);
+add("map compat: perf output into an array", PT.XDP, prog(st(DW, 10, -8, 0), ldMap(2, 0), mov64i(3, 0), mov64r(4, 10), alu64i(ADD, 4, -8), mov64i(5, 8),
+  call(F.perf_event_output), mov64i(0, 0), exit()), [M.array48]);
+add("map compat: ringbuf output into a perf array", PT.XDP, prog(st(DW, 10, -8, 0), ldMap(1, 0), mov64r(2, 10), alu64i(ADD, 2, -8), mov64i(3, 8),
+  mov64i(4, 0), call(F.ringbuf_output), mov64i(0, 0), exit()), [PERF]);
+add("kfunc call in dead code", PT.XDP, prog(mov64i(0, 0), jmpi(JEQ, 0, 0, 1), rawInsn(0x85, 0, 2, 0, 93), exit()));
 
 // --- G. Pointers, ctx, return values.
 add("ctx: read data_end", PT.XDP, prog(ldx(W, 0, 1, 4), mov64i(0, 0), exit()));
@@ -342,8 +402,8 @@ add("spill: copy refines original", PT.XDP, prog(
 
 // --- I. Callbacks (bpf_loop) and functions with BTF func_info.
 const fns = (...names: Array<[string, number, boolean?]>): FuncInfo[] => names.map(([name, insn, global]) => ({ name, insn, global }));
-add("bpf_loop: callback returns 0", PT.XDP, prog(mov64i(1, 10), ldFunc(2, 5), mov64i(3, 0), mov64i(4, 0), call(F.loop), mov64i(0, 0), exit(), mov64i(0, 0), exit()), [], { funcInfo: fns(["main", 0], ["cb", 8]) });
-add("bpf_loop: callback returns 2", PT.XDP, prog(mov64i(1, 10), ldFunc(2, 5), mov64i(3, 0), mov64i(4, 0), call(F.loop), mov64i(0, 0), exit(), mov64i(0, 2), exit()), [], { funcInfo: fns(["main", 0], ["cb", 8]) });
+add("bpf_loop: callback returns 0", PT.XDP, prog(mov64i(1, 10), ldFunc(2, 6), mov64i(3, 0), mov64i(4, 0), call(F.loop), mov64i(0, 0), exit(), mov64i(0, 0), exit()), [], { funcInfo: fns(["main", 0], ["cb", 8]) });
+add("bpf_loop: callback returns 2", PT.XDP, prog(mov64i(1, 10), ldFunc(2, 6), mov64i(3, 0), mov64i(4, 0), call(F.loop), mov64i(0, 0), exit(), mov64i(0, 2), exit()), [], { funcInfo: fns(["main", 0], ["cb", 8]) });
 add("bpf_loop: callback counts through ctx", PT.XDP, prog(
   st(DW, 10, -8, 0), mov64i(1, 100), ldFunc(2, 7), mov64r(3, 10), alu64i(ADD, 3, -8), mov64i(4, 0), call(F.loop), ldx(DW, 0, 10, -8), exit(),
   ldx(DW, 1, 2, 0), alu64i(ADD, 1, 1), stx(DW, 2, 1, 0), mov64i(0, 0), exit(),
@@ -353,9 +413,11 @@ add("bpf_loop: callback reads past ctx", PT.XDP, prog(
   ldx(DW, 1, 2, 8), mov64i(0, 0), exit(),
 ), [], { funcInfo: fns(["main", 0], ["cb", 10]) });
 add("bpf_loop: index bounds", PT.XDP, prog(
-  lookup(0, 4), jmpi(JEQ, 0, 0, 7), mov64i(1, 8), ldFunc(2, 7), mov64r(3, 0), mov64i(4, 0), call(F.loop), mov64i(0, 0), exit(),
+  lookup(0, 4), jmpi(JEQ, 0, 0, 7), mov64i(1, 8), ldFunc(2, 6), mov64r(3, 0), mov64i(4, 0), call(F.loop), mov64i(0, 0), exit(),
   mov64r(0, 2), alu64r(ADD, 0, 1), ldx(B, 0, 0, 0), mov64i(0, 0), exit(),
-), [M.array48], { funcInfo: fns(["main", 0], ["cb", 16]) });
+), [M.array48], { funcInfo: fns(["main", 0], ["cb", 15]) });
+add("bpf_loop: nr_loops is a pointer", PT.XDP, prog(mov64i(4, 0), ldFunc(2, 5), mov64r(3, 10), call(F.loop), mov64i(0, 0), exit(),
+  mov64i(0, 0), exit()), [], { funcInfo: fns(["main", 0], ["cb", 7]) });
 add("func ptr without func_info", PT.XDP, prog(ldFunc(2, 2), mov64i(0, 0), exit(), mov64i(0, 0), exit()));
 add("static call with func_info", PT.XDP, prog(callLocal(1), exit(), mov64i(0, 4), exit()), [], { funcInfo: fns(["main", 0], ["f", 2]) });
 add("global call with func_info", PT.XDP, prog(callLocal(1), exit(), mov64i(0, 4), exit()), [], { funcInfo: fns(["main", 0, true], ["f", 2, true]) });

@@ -27,7 +27,15 @@ export const normalize = (s: string): string => s.replace(/0xffff[0-9a-f]{12}/g,
 
 const processedOf = (log: string): number => Number(/processed (\d+) insns/.exec(log)?.[1] ?? -1);
 
-export function runKernel(p: Prog, level: 1 | 2 = 1): Side {
+/** The kernel's verdict alone (no log: cheap enough for fuzzing); the log only when it rejects. */
+export function kernelJudge(p: Prog): { accepted: boolean; errorLine: string } {
+  const quick = runKernel(p, 0);
+  if (quick.accepted) return { accepted: true, errorLine: "" };
+  const k = runKernel(p, 1, 1 << 20);
+  return { accepted: k.accepted, errorLine: k.errorLine };
+}
+
+export function runKernel(p: Prog, level: 0 | 1 | 2 | 4 = 1, logSize = 64 << 20): Side {
   const fds = (p.maps ?? []).map((m) => kernelCreateMap(m));
   try {
     const code: Bytecode = p.code.clone();
@@ -38,7 +46,7 @@ export function runKernel(p: Prog, level: 1 | 2 = 1): Side {
     // Programs with functions (bpf_loop callbacks, global functions) need BTF func_info in the kernel.
     const funcs = p.funcInfo && p.funcInfo.length > 1 ? p.funcInfo : undefined;
     const r = kernelLoad(code, {
-      progType: p.progType, license: p.license ?? "GPL", logLevel: level, expectedAttachType: p.attach, logSize: 64 << 20,
+      progType: p.progType, license: p.license ?? "GPL", logLevel: level, expectedAttachType: p.attach, logSize,
       ...(funcs ? { btf: minimalFuncBtf(funcs.map((f) => ({ name: f.name, global: f.global }))), funcInfo: funcs.map((f, i) => ({ insn: f.insn, typeId: 3 + i })) } : {}),
     });
     closeFdSafe(r.fd);

@@ -14,7 +14,9 @@ import { BENCH_MAPS } from "./bench-maps.js";
 import { MiniElf } from "./elf-mini.js";
 import type { KernelMapSpec } from "./kernel-load.js";
 
-export const fixturePath = (rel: string): string => fileURLToPath(new URL(`../../fixtures/verifier/${rel}`, import.meta.url));
+/** A fixture's path; also from the benchmarks' compiled copy of this file (bench/out/test/...). */
+export const fixturePath = (rel: string): string =>
+  fileURLToPath(new URL(`../../fixtures/verifier/${rel}`, import.meta.url.replace("/bench/out/test/", "/test/")));
 
 export function progType(id: number): ProgTypeVerifierInfo {
   const p = progTypeById(id);
@@ -26,7 +28,7 @@ export const helper = (id: number): { name: string; proto: import("../../../src/
 
 export function mapInfo(spec: KernelMapSpec, extra: Partial<VerifierMapInfo> = {}): VerifierMapInfo {
   return {
-    type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags: spec.flags ?? 0,
+    type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags: spec.flags ?? 0, btf: false,
     name: spec.name ?? "", ...extra,
   };
 }

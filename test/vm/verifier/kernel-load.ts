@@ -5,7 +5,8 @@
  * Layouts: include/uapi/linux/bpf.h, union bpf_attr.
  */
 import { Bytecode } from "../../../src/isa/bytecode.js";
-import { addressOf, bpfSyscall, closeFd } from "../../../src/linux/syscall.js";
+import { addressOf, bpfSyscall, closeFd, syscallsAvailable } from "../../../src/linux/syscall.js";
+import type { ValueField } from "../../../src/vm/maps/map.js";
 
 const BPF_MAP_CREATE = 0;
 const BPF_PROG_LOAD = 5;
@@ -19,6 +20,43 @@ export interface KernelMapSpec {
   readonly name?: string;
   /** For map-in-map types: an fd of a map the inner maps look like. */
   readonly innerMapFd?: number;
+  /**
+   * Special fields of the value (bpf_spin_lock, bpf_timer): the map is then
+   * created with a BTF describing them (valueBtf).
+   */
+  readonly valueFields?: readonly ValueField[];
+}
+
+/**
+ * A BTF for a map whose value holds special fields: type 1 is int, 2 `struct
+ * bpf_spin_lock` (4 bytes), 3 `struct bpf_timer` (16), 4 the key (int, or an
+ * opaque struct of the key's size), 5 the value: a struct of the value's size with
+ * just those fields at their offsets (the kernel finds them by struct name and size).
+ */
+export function valueBtf(spec: KernelMapSpec): { btf: Uint8Array; keyTypeId: number; valueTypeId: number } {
+  const strs = ["", "int", "bpf_spin_lock", "bpf_timer", "key", "value", "val", "f"];
+  const off = (x: string): number => Buffer.from(strs.slice(0, strs.indexOf(x)).map((y) => y + "\0").join(""), "latin1").length;
+  const words: number[] = [];
+  words.push(off("int"), (1 << 24) | 0, 4, (1 << 24) | 32); // 1: INT int, signed, 32 bits
+  words.push(off("bpf_spin_lock"), (4 << 24) | 1, 4, off("val"), 1, 0); // 2: STRUCT bpf_spin_lock { int val; }
+  words.push(off("bpf_timer"), (4 << 24) | 0, 16); // 3: STRUCT bpf_timer (16 bytes)
+  if (spec.keySize === 4) words.push(off("key"), (1 << 24) | 0, 4, 32); // 4: INT key, unsigned, 32 bits
+  else words.push(off("key"), (4 << 24) | 0, spec.keySize); // 4: STRUCT key (opaque)
+  const fields = (spec.valueFields ?? []).filter((f) => f.kind === "spin_lock" || f.kind === "timer");
+  words.push(off("value"), (4 << 24) | fields.length, spec.valueSize); // 5: STRUCT value
+  for (const f of fields) words.push(off("f"), f.kind === "spin_lock" ? 2 : 3, f.offset * 8);
+  const types = Buffer.alloc(words.length * 4);
+  words.forEach((w, i) => types.writeUInt32LE(w >>> 0, i * 4));
+  const strBytes = Buffer.from(strs.join("\0") + "\0", "latin1");
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt16LE(0xeb9f, 0);
+  hdr.writeUInt8(1, 2);
+  hdr.writeUInt32LE(24, 4);
+  hdr.writeUInt32LE(0, 8);
+  hdr.writeUInt32LE(types.length, 12);
+  hdr.writeUInt32LE(types.length, 16);
+  hdr.writeUInt32LE(strBytes.length, 20);
+  return { btf: new Uint8Array(Buffer.concat([hdr, types, strBytes])), keyTypeId: 4, valueTypeId: 5 };
 }
 
 /** Creates a map; returns its fd (throws with the errno on failure). */
@@ -31,7 +69,16 @@ export function kernelCreateMap(spec: KernelMapSpec): number {
   attr.writeUInt32LE(spec.flags ?? 0, 16);
   attr.writeUInt32LE(spec.innerMapFd ?? 0, 20);
   if (spec.name) attr.write(spec.name.slice(0, 15), 28, "latin1");
+  let btfFd = -1;
+  if (spec.valueFields?.length) {
+    const b = valueBtf(spec);
+    btfFd = kernelLoadBtf(b.btf);
+    attr.writeUInt32LE(btfFd, 48);
+    attr.writeUInt32LE(b.keyTypeId, 52);
+    attr.writeUInt32LE(b.valueTypeId, 56);
+  }
   const r = bpfSyscall(BPF_MAP_CREATE, attr);
+  if (btfFd >= 0) closeFd(btfFd);
   if (r.ret < 0) throw new Error(`BPF_MAP_CREATE(type ${spec.type}) failed: errno ${r.errno}`);
   return r.ret;
 }
@@ -40,7 +87,8 @@ export interface KernelLoadOptions {
   readonly progType: number;
   readonly expectedAttachType?: number;
   readonly license?: string;
-  readonly logLevel?: 0 | 1 | 2;
+  /** 1, 2, or 4 (BPF_LOG_STATS: only the statistics, with "verification time N usec"). */
+  readonly logLevel?: 0 | 1 | 2 | 4;
   /** fd_array for BPF_PSEUDO_MAP_IDX(_VALUE) references. */
   readonly fdArray?: readonly number[];
   readonly name?: string;
@@ -149,4 +197,15 @@ export function kernelLoad(code: Bytecode, opts: KernelLoadOptions): KernelLoadR
 
 export function closeFdSafe(fd: number): void {
   if (fd >= 0) closeFd(fd);
+}
+
+/** Why the kernel cannot judge here (no bpf(), no privilege), or null; for scripts, which cannot use test/helpers (vitest). */
+export function kernelUnavailable(): string | null {
+  if (!syscallsAvailable()) return `bpf() needs Linux x86-64 with koffi (this is ${process.platform}/${process.arch})`;
+  try {
+    closeFd(kernelCreateMap({ type: 2, keySize: 4, valueSize: 4, maxEntries: 1 }));
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }

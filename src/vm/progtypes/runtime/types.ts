@@ -23,6 +23,11 @@ export interface TestRunTarget {
    * low 32 bits, unsigned.
    */
   run(ctx: number, typeState?: ProgTypeRunState, cpu?: number): number;
+  /**
+   * `n` runs (n >= 1) as `n` calls of run(ctx, typeState, cpu) would do them;
+   * returns the last one's result.
+   */
+  runRepeat?(ctx: number, typeState: ProgTypeRunState | undefined, n: number, cpu?: number): number;
 }
 
 /**

@@ -14,7 +14,7 @@ import { BPF_PROG_TYPE_XDP, BPF_XDP_CPUMAP, BPF_XDP_DEVMAP } from "../constants.
 import { xdpMd } from "../ctx/xdp_md.js";
 import {
   BPF_F_TEST_XDP_LIVE_FRAMES, ETH_HLEN, MAX_SKB_FRAGS, type MappedRegion, PAGE_SIZE, RunMemory, SKB_SHINFO_SIZE,
-  type TestRunAttr, ctxInit, fail, repeatRun, testFinish, testRunAttr,
+  type TestRunAttr, ctxInit, fail, repeatRun, repeatRunOn, testFinish, testRunAttr,
 } from "./common.js";
 import { type NetDevice, netDevices } from "./netdev.js";
 import type { ProgTypeRuntime, RedirectTarget, TestRunTarget } from "./types.js";
@@ -288,7 +288,7 @@ function testRunXdp(target: TestRunTarget, options: RunOptions): RunResult {
     }
     let result: { retval: number; durationNs: number };
     if (live) result = runLive(target, buff, attr);
-    else result = repeatRun(target, attr.repeat, () => target.run(buff.ctx, buff));
+    else result = repeatRunOn(target, attr.repeat, buff.ctx, buff);
     // xdp_convert_buff_to_md()
     if (ctx) {
       const dv = new DataView(ctx.buffer, ctx.byteOffset, ctx.byteLength);

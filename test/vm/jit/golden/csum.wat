@@ -2,13 +2,15 @@
   (type (;0;) (func (param i32 i32 i32)))
   (type (;1;) (func (param i32 i64) (result i64)))
   (type (;2;) (func (param i32) (result i32)))
-  (type (;3;) (func (param i32 i32)))
+  (type (;3;) (func (param i32 i32 i32) (result i32)))
+  (type (;4;) (func (param i32 i32)))
   (import "env" "memory" (memory 0))
   (import "jit" "fault" (func (;0;) (type 0)))
   (import "jit" "stack_lo" (global (;0;) i32))
   (import "jit" "stack_hi" (global (;1;) i32))
   (export "entry" (func $f2))
-  (export "cb" (func $f3))
+  (export "repeat" (func $f3))
+  (export "cb" (func $f4))
   (func $f0 (;1;) (type 1) (param i32 i64) (result i64)
     (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i32 i32 i32 i32 i32)
     local.get 0
@@ -189,7 +191,27 @@
     local.get 1
     i32.wrap_i64
   )
-  (func $cb (;3;) (type 3) (param i32 i32)
+  (func $repeat (;3;) (type 3) (param i32 i32 i32) (result i32)
+    (local i64)
+    loop
+      local.get 0
+      local.get 1
+      i64.extend_i32_u
+      call $f0
+      local.set 3
+      local.get 2
+      i32.const 1
+      i32.sub
+      local.tee 2
+      br_if 0
+    end
+    i32.const 0
+    local.get 3
+    i64.store offset=512 align=8
+    local.get 3
+    i32.wrap_i64
+  )
+  (func $cb (;4;) (type 4) (param i32 i32)
     (local i64)
     block
       local.get 0
