@@ -74,6 +74,8 @@ export const PROC_PID_INIT_INO = 0xeffffffc;
 export const HOST_HZ = 250;
 
 const hostStart = performance.timeOrigin;
+/** The longest delay setTimeout takes (Node: a larger one fires after 1 ms). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** include/linux/jiffies.h, INITIAL_JIFFIES: jiffies start 300 s before a 32-bit wrap. */
 export const INITIAL_JIFFIES = 2 ** 32 - 300 * HOST_HZ;
@@ -128,9 +130,17 @@ export function realHost(): HostEnv {
       }
     },
     setTimer: (delayNs, fire) => {
-      const t = setTimeout(fire, Math.max(0, delayNs / 1e6));
-      // A pending bpf_timer must not keep the host process alive on its own.
-      (t as { unref?: () => void }).unref?.();
+      // bpf_timer_start takes up to 2^64 - 1 ns; setTimeout at most 2^31 - 1 ms, so long delays go in steps.
+      let remainingMs = Math.max(0, delayNs / 1e6);
+      let t: ReturnType<typeof setTimeout>;
+      const arm = (): void => {
+        const step = Math.min(remainingMs, MAX_TIMEOUT_MS);
+        remainingMs -= step;
+        t = setTimeout(remainingMs > 0 ? arm : fire, step);
+        // A pending bpf_timer must not keep the host process alive on its own.
+        (t as { unref?: () => void }).unref?.();
+      };
+      arm();
       return () => clearTimeout(t);
     },
   };

@@ -357,9 +357,17 @@ type Ctx =
   | { readonly kind: "if" }
   | { readonly kind: "dispatch" };
 
+/** A small loop made of a straight chain of blocks, emitted `copies` times per wasm loop iteration. */
+interface Chain {
+  readonly nodes: readonly number[];
+  readonly copies: number;
+  /** The exit is not a merge node (one edge leaves the loop): a block of its own around the loop. */
+  readonly exitBlock: boolean;
+}
+
 type Task =
   | { readonly t: "tree"; readonly node: number }
-  | { readonly t: "within"; readonly node: number; readonly ys: readonly number[]; readonly i: number }
+  | { readonly t: "within"; readonly node: number; readonly ys: readonly number[]; readonly i: number; readonly chain?: Chain }
   | { readonly t: "end" }
   | { readonly t: "else" }
   | { readonly t: "branch"; readonly from: number; readonly edge: Edge; readonly pc: number };
@@ -667,17 +675,19 @@ class FunctionEmitter {
             this.emitUnrolled(x, unroll);
             break;
           }
-          if (cfg.loopHeader[x]) {
+          const chain = this.chainLoop(x, ys);
+          if (cfg.loopHeader[x] && !chain) {
             body.loop();
             this.ctx.push({ kind: "loop", header: x });
             tasks.push({ t: "end" });
           }
-          tasks.push({ t: "within", node: x, ys, i: 0 });
+          tasks.push({ t: "within", node: x, ys, i: 0, chain });
           break;
         }
         case "within": {
           if (task.i === task.ys.length) {
-            this.emitNode(task.node);
+            if (task.chain) this.emitChain(task.chain);
+            else this.emitNode(task.node);
             break;
           }
           const y = task.ys[task.i];
@@ -685,7 +695,7 @@ class FunctionEmitter {
           this.ctx.push({ kind: "block", follow: y });
           tasks.push({ t: "tree", node: y });
           tasks.push({ t: "end" });
-          tasks.push({ t: "within", node: task.node, ys: task.ys, i: task.i + 1 });
+          tasks.push({ t: "within", node: task.node, ys: task.ys, i: task.i + 1, chain: task.chain });
           break;
         }
         case "end":
@@ -720,6 +730,131 @@ class FunctionEmitter {
     if (cfg.backEdgeSources[x] !== 1) return 1;
     const len = blk.pcs.length;
     return len <= 8 ? 4 : len <= 16 ? 2 : 1;
+  }
+
+  /**
+   * The loop headed by x when it is a chain of blocks x -> c1 -> ... -> x (each
+   * one's only other way out a branch to the same merge node, which encloses the
+   * loop as a block) short enough to unroll: a loop that checks its bound
+   * before its body, as compilers emit `for` loops, is two blocks.
+   */
+  private chainLoop(x: number, ys: readonly number[]): Chain | undefined {
+    const { cfg } = this;
+    if (this.checked || !cfg.loopHeader[x] || cfg.backEdgeSources[x] !== 1 || this.unrollFactor(x) > 1) return undefined;
+    const nodes = [x];
+    let exitTo = -1;
+    let insns = 0;
+    for (let cur = x; ; ) {
+      const blk = cfg.order[cur];
+      insns += blk.pcs.length;
+      if (insns > 16 || nodes.length > 4) return undefined;
+      let next: number | undefined;
+      if (blk.lastKind === Kind.jcc) {
+        const [a, b] = blk.succs;
+        if (!this.inRange(a.to) || !this.inRange(b.to)) return undefined;
+        const inChain = (e: Edge): boolean => {
+          const n = cfg.rpo.get(e.to)!;
+          return n === x || (cfg.idom[n] === cur && !cfg.mergeNode[n] && this.reaches(n, x));
+        };
+        const stay = inChain(a) && !inChain(b) ? a : inChain(b) && !inChain(a) ? b : undefined;
+        if (!stay) return undefined;
+        const exit = stay === a ? b : a;
+        if (exitTo >= 0 && exit.to !== exitTo) return undefined;
+        exitTo = exit.to;
+        next = cfg.rpo.get(stay.to)!;
+      } else if (blk.lastKind === Kind.alu || blk.lastKind === Kind.ja) {
+        if (!this.inRange(blk.succs[0].to)) return undefined;
+        next = cfg.rpo.get(blk.succs[0].to)!;
+      } else return undefined;
+      if (next === x) break;
+      if (cfg.mergeNode[next] || cfg.loopHeader[next] || cfg.idom[next] !== cur) return undefined;
+      nodes.push(next);
+      cur = next;
+    }
+    if (nodes.length < 2 || exitTo < 0) return undefined;
+    const t = cfg.rpo.get(exitTo)!;
+    // The exit is a block around the loop (a merge node's, or one of its own); nothing else hangs below the chain.
+    const exitBlock = !cfg.mergeNode[t];
+    if (!exitBlock && !ys.includes(t)) return undefined;
+    for (const n of nodes) {
+      for (const c of cfg.children[n]) if (c !== t && !nodes.includes(c)) return undefined;
+    }
+    return { nodes, copies: insns <= 12 ? 4 : 2, exitBlock };
+  }
+
+  /** Is there a path from node `from` to node `to`? */
+  private reaches(from: number, to: number): boolean {
+    const { cfg } = this;
+    const seen = new Set<number>([from]);
+    const work = [from];
+    while (work.length > 0) {
+      const n = work.pop()!;
+      if (n === to) return true;
+      for (const e of cfg.order[n].succs) {
+        if (!this.inRange(e.to)) continue;
+        const m = cfg.rpo.get(e.to)!;
+        if (!seen.has(m)) {
+          seen.add(m);
+          work.push(m);
+        }
+      }
+    }
+    return false;
+  }
+
+  /** loop { (chain, leaving at every exit) x copies, the last copy's back edge a br_if loop }; then the exit. */
+  private emitChain(chain: Chain): void {
+    const { body, cfg } = this;
+    const x = chain.nodes[0];
+    if (chain.exitBlock) {
+      body.block();
+      this.ctx.push({ kind: "block", follow: -1 });
+    }
+    body.loop();
+    this.ctx.push({ kind: "loop", header: x });
+    let exit: Edge | undefined;
+    let lastPc = cfg.order[x].start;
+    for (let k = 0; k < chain.copies; k++) {
+      for (let j = 0; j < chain.nodes.length; j++) {
+        const n = chain.nodes[j];
+        const blk = cfg.order[n];
+        const terminated = blk.lastKind !== Kind.alu;
+        const bodyCount = terminated ? blk.pcs.length - 1 : blk.pcs.length;
+        for (let i = 0; i < bodyCount; i++) {
+          this.curAt = this.shadowAfter ? this.shadowStart[n] + i : -1;
+          this.emitInsn(blk.pcs[i]);
+          this.updateShadows(n, i);
+        }
+        this.curAt = -1;
+        const last = blk.pcs[blk.pcs.length - 1];
+        lastPc = last;
+        const closing = k === chain.copies - 1 && j === chain.nodes.length - 1;
+        if (terminated) this.mark(last);
+        if (blk.lastKind !== Kind.jcc) {
+          if (closing) body.br(0);
+          continue;
+        }
+        const stayTo = cfg.order[j === chain.nodes.length - 1 ? x : chain.nodes[j + 1]].start;
+        const stayTaken = blk.succs[0].to === stayTo;
+        exit = stayTaken ? blk.succs[1] : blk.succs[0];
+        this.condition(last);
+        // On the stack: "the jump is taken".
+        if (closing) {
+          if (!stayTaken) body.op(Op.i32_eqz);
+          body.brIf(0);
+        } else {
+          if (stayTaken) body.op(Op.i32_eqz);
+          body.brIf(chain.exitBlock ? 1 : this.brDepth(n, exit)!);
+        }
+      }
+    }
+    body.end();
+    this.ctx.pop();
+    if (chain.exitBlock) {
+      body.end();
+      this.ctx.pop();
+    }
+    this.branch(x, exit!, lastPc);
   }
 
   /** block $exit { loop { (body; exit if not looping) x (k-1); body; br_if loop } }; then the exit edge. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { FP, ProgramBuilder, R0, R1, R2, R3, R6, R9 } from "../../../src/isa/builder.js";
 import { helperRuntime } from "../../../src/vm/helpers/runtime.js";
+import { realHost } from "../../../src/vm/host.js";
 import type { VmTimers } from "../../../src/vm/helpers/timers.js";
 import type { BpfMap } from "../../../src/vm/maps/map.js";
 import { BPF_MAP_TYPE } from "../../../src/vm/maps/uapi.js";
@@ -153,6 +154,19 @@ describe("bpf_timer on the vm", () => {
     runVm(r, FIRST);
     await new Promise((res) => setTimeout(res, 20));
     expect(counter(r.map)).toEqual([(102n << 32n) | 1n]);
+  });
+});
+
+describe("the real host's timers", () => {
+  test("a delay beyond setTimeout's range (bpf_timer_start takes u64 ns) waits instead of firing at once", async () => {
+    let fired = 0;
+    const cancel = realHost().setTimer!(2 ** 64, () => fired++);
+    await new Promise((res) => setTimeout(res, 20));
+    expect(fired).toBe(0);
+    cancel();
+    realHost().setTimer!(1e6, () => fired++);
+    await new Promise((res) => setTimeout(res, 30));
+    expect(fired).toBe(1);
   });
 });
 

@@ -522,6 +522,33 @@ describe("jit: checked mode faults", () => {
   });
 });
 
+describe("jit: unrolled loops", () => {
+  // Small loops run 2 or 4 copies per wasm loop iteration (unchecked code only):
+  // every trip count leaves the loop from a different copy.
+  const shapes: Record<string, (n: number) => string> = {
+    "check, then body ending in ja": (n) => `mov %r0, 0\nmov %r3, 0\nmov %r4, ${n}\nloop:\njge %r3, %r4, out\nldxb %r5, [%r1+0]\nadd %r0, %r5\nadd %r1, 1\nadd %r3, 1\nja loop\nout:\nexit`,
+    "check, body with an exit, conditional back edge": (n) => `mov %r0, 0\nmov %r3, 0\nmov %r4, ${n}\nloop:\njge %r3, %r4, out\nldxb %r5, [%r1+0]\nadd %r0, %r5\njeq %r5, 0x6e, out\nadd %r1, 1\nadd %r3, 1\njlt %r3, 7, loop\nout:\nexit`,
+    "32-bit counter, back edge taken on not-equal": (n) => `mov32 %r0, 0\nmov32 %r3, 0\nloop:\njge %r3, ${n}, out\nldxb %r5, [%r1+0]\nlsh32 %r5, %r3\nadd32 %r0, %r5\nadd %r1, 1\nadd32 %r3, 1\njne %r3, 6, loop\nout:\nexit`,
+    "exits to two places (not unrolled)": (n) => `mov %r0, 0\nmov %r3, 0\nloop:\njge %r3, ${n}, out\nldxb %r5, [%r1+0]\nadd %r0, %r5\njeq %r5, 0x6e, other\nadd %r1, 1\nadd %r3, 1\nja loop\nother:\nmov %r0, 99\nout:\nexit`,
+    "three blocks, the middle one entered from outside (not unrolled)": (n) => `mov %r0, 0\nmov %r3, 0\njeq %r1, 0, mid\nloop:\njge %r3, ${n}, out\nadd %r0, 1\nmid:\nadd %r0, %r3\nadd %r3, 1\nja loop\nout:\nexit`,
+  };
+  for (const [name, text] of Object.entries(shapes)) {
+    test(name, () => {
+      for (let n = 0; n <= 9; n++) agree(asm(text(n)), "unchecked");
+    });
+  }
+
+  test("which of them are unrolled", () => {
+    const { env } = xdpSetup(BENCH_PROGRAMS[1].packet);
+    const copies = (name: string): number =>
+      printWat(new JitEngine(asm(shapes[name](3)), env).compiled.bytes).match(/i64.load8_u/g)?.length ?? 0;
+    expect(copies("check, then body ending in ja")).toBe(4);
+    expect(copies("check, body with an exit, conditional back edge")).toBe(4);
+    expect(copies("32-bit counter, back edge taken on not-equal")).toBe(4);
+    expect(copies("exits to two places (not unrolled)")).toBe(1);
+  });
+});
+
 describe("jit: engine contract", () => {
   test("a trap in unchecked code is a ProgramFault naming the instruction", () => {
     const space = new AddressSpace({ maxBytes: 4 * 65536 });

@@ -40,13 +40,13 @@
     i64.const 1
     i64.add
     local.set 1
-    loop
-      block
+    block
+      loop
         ;; insn 5
         local.get 1
         local.get 5
         i64.gt_u
-        br_if 0
+        br_if 1
         ;; insn 6
         local.get 4
         i32.wrap_i64
@@ -108,74 +108,278 @@
         local.get 4
         i64.const 12000
         i64.ne
+        i32.eqz
         br_if 1
-        br 0
+        ;; insn 5
+        local.get 1
+        local.get 5
+        i64.gt_u
+        br_if 1
+        ;; insn 6
+        local.get 4
+        i32.wrap_i64
+        i64.extend_i32_u
+        local.set 6
+        ;; insn 7
+        local.get 6
+        i32.wrap_i64
+        i32.const -1
+        i32.xor
+        i64.extend_i32_u
+        local.set 6
+        ;; insn 8
+        local.get 6
+        i32.wrap_i64
+        i32.const 8
+        i32.and
+        i64.extend_i32_u
+        local.set 6
+        ;; insn 9
+        local.get 1
+        i32.wrap_i64
+        i32.const -1
+        i32.add
+        i64.load8_u align=1
+        local.set 2
+        ;; insn 10
+        local.get 2
+        i32.wrap_i64
+        local.get 6
+        i32.wrap_i64
+        i32.shl
+        i64.extend_i32_u
+        local.set 2
+        ;; insn 11
+        local.get 2
+        i32.wrap_i64
+        local.get 3
+        i32.wrap_i64
+        i32.add
+        i64.extend_i32_u
+        local.set 2
+        ;; insn 12
+        local.get 1
+        i64.const 1
+        i64.add
+        local.set 1
+        ;; insn 13
+        local.get 4
+        i64.const 8
+        i64.add
+        local.set 4
+        ;; insn 14
+        local.get 2
+        i32.wrap_i64
+        i64.extend_i32_u
+        local.set 3
+        ;; insn 15
+        local.get 4
+        i64.const 12000
+        i64.ne
+        i32.eqz
+        br_if 1
+        ;; insn 5
+        local.get 1
+        local.get 5
+        i64.gt_u
+        br_if 1
+        ;; insn 6
+        local.get 4
+        i32.wrap_i64
+        i64.extend_i32_u
+        local.set 6
+        ;; insn 7
+        local.get 6
+        i32.wrap_i64
+        i32.const -1
+        i32.xor
+        i64.extend_i32_u
+        local.set 6
+        ;; insn 8
+        local.get 6
+        i32.wrap_i64
+        i32.const 8
+        i32.and
+        i64.extend_i32_u
+        local.set 6
+        ;; insn 9
+        local.get 1
+        i32.wrap_i64
+        i32.const -1
+        i32.add
+        i64.load8_u align=1
+        local.set 2
+        ;; insn 10
+        local.get 2
+        i32.wrap_i64
+        local.get 6
+        i32.wrap_i64
+        i32.shl
+        i64.extend_i32_u
+        local.set 2
+        ;; insn 11
+        local.get 2
+        i32.wrap_i64
+        local.get 3
+        i32.wrap_i64
+        i32.add
+        i64.extend_i32_u
+        local.set 2
+        ;; insn 12
+        local.get 1
+        i64.const 1
+        i64.add
+        local.set 1
+        ;; insn 13
+        local.get 4
+        i64.const 8
+        i64.add
+        local.set 4
+        ;; insn 14
+        local.get 2
+        i32.wrap_i64
+        i64.extend_i32_u
+        local.set 3
+        ;; insn 15
+        local.get 4
+        i64.const 12000
+        i64.ne
+        i32.eqz
+        br_if 1
+        ;; insn 5
+        local.get 1
+        local.get 5
+        i64.gt_u
+        br_if 1
+        ;; insn 6
+        local.get 4
+        i32.wrap_i64
+        i64.extend_i32_u
+        local.set 6
+        ;; insn 7
+        local.get 6
+        i32.wrap_i64
+        i32.const -1
+        i32.xor
+        i64.extend_i32_u
+        local.set 6
+        ;; insn 8
+        local.get 6
+        i32.wrap_i64
+        i32.const 8
+        i32.and
+        i64.extend_i32_u
+        local.set 6
+        ;; insn 9
+        local.get 1
+        i32.wrap_i64
+        i32.const -1
+        i32.add
+        i64.load8_u align=1
+        local.set 2
+        ;; insn 10
+        local.get 2
+        i32.wrap_i64
+        local.get 6
+        i32.wrap_i64
+        i32.shl
+        i64.extend_i32_u
+        local.set 2
+        ;; insn 11
+        local.get 2
+        i32.wrap_i64
+        local.get 3
+        i32.wrap_i64
+        i32.add
+        i64.extend_i32_u
+        local.set 2
+        ;; insn 12
+        local.get 1
+        i64.const 1
+        i64.add
+        local.set 1
+        ;; insn 13
+        local.get 4
+        i64.const 8
+        i64.add
+        local.set 4
+        ;; insn 14
+        local.get 2
+        i32.wrap_i64
+        i64.extend_i32_u
+        local.set 3
+        ;; insn 15
+        local.get 4
+        i64.const 12000
+        i64.ne
+        br_if 0
       end
-      ;; insn 16
-      local.get 3
-      i32.wrap_i64
-      i64.extend_i32_u
-      local.set 1
-      ;; insn 17
-      local.get 1
-      i32.wrap_i64
-      i32.const 16
-      i32.shr_u
-      i64.extend_i32_u
-      local.set 1
-      ;; insn 18
-      local.get 3
-      i32.wrap_i64
-      i32.const 65535
-      i32.and
-      i64.extend_i32_u
-      local.set 3
-      ;; insn 19
-      local.get 3
-      i32.wrap_i64
-      local.get 1
-      i32.wrap_i64
-      i32.add
-      i64.extend_i32_u
-      local.set 3
-      ;; insn 20
-      local.get 3
-      i32.wrap_i64
-      i64.extend_i32_u
-      local.set 2
-      ;; insn 21
-      local.get 2
-      i32.wrap_i64
-      i32.const 16
-      i32.shr_u
-      i64.extend_i32_u
-      local.set 2
-      ;; insn 22
-      local.get 2
-      i32.wrap_i64
-      local.get 3
-      i32.wrap_i64
-      i32.add
-      i64.extend_i32_u
-      local.set 2
-      ;; insn 23
-      local.get 2
-      i32.wrap_i64
-      i32.const -1
-      i32.xor
-      i64.extend_i32_u
-      local.set 2
-      ;; insn 24
-      local.get 2
-      i32.wrap_i64
-      i32.const 65535
-      i32.and
-      i64.extend_i32_u
-      local.set 2
-      ;; insn 25
-      local.get 2
-      return
+      br 0
     end
+    ;; insn 16
+    local.get 3
+    i32.wrap_i64
+    i64.extend_i32_u
+    local.set 1
+    ;; insn 17
+    local.get 1
+    i32.wrap_i64
+    i32.const 16
+    i32.shr_u
+    i64.extend_i32_u
+    local.set 1
+    ;; insn 18
+    local.get 3
+    i32.wrap_i64
+    i32.const 65535
+    i32.and
+    i64.extend_i32_u
+    local.set 3
+    ;; insn 19
+    local.get 3
+    i32.wrap_i64
+    local.get 1
+    i32.wrap_i64
+    i32.add
+    i64.extend_i32_u
+    local.set 3
+    ;; insn 20
+    local.get 3
+    i32.wrap_i64
+    i64.extend_i32_u
+    local.set 2
+    ;; insn 21
+    local.get 2
+    i32.wrap_i64
+    i32.const 16
+    i32.shr_u
+    i64.extend_i32_u
+    local.set 2
+    ;; insn 22
+    local.get 2
+    i32.wrap_i64
+    local.get 3
+    i32.wrap_i64
+    i32.add
+    i64.extend_i32_u
+    local.set 2
+    ;; insn 23
+    local.get 2
+    i32.wrap_i64
+    i32.const -1
+    i32.xor
+    i64.extend_i32_u
+    local.set 2
+    ;; insn 24
+    local.get 2
+    i32.wrap_i64
+    i32.const 65535
+    i32.and
+    i64.extend_i32_u
+    local.set 2
+    ;; insn 25
+    local.get 2
+    return
     unreachable
   )
   (func $entry (;2;) (type 2) (param i32) (result i32)
