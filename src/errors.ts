@@ -49,6 +49,8 @@ export class VerifierError extends TsbpfError {
     readonly log: string,
     readonly insnIndex?: number,
     readonly sourceLine?: string,
+    /** The errno name bpf(BPF_PROG_LOAD) fails with for this rejection (EACCES unless the kernel uses another). */
+    readonly errno: string = "EACCES",
   ) {
     super(message);
   }

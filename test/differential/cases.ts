@@ -46,6 +46,8 @@ export interface CaseSpec {
   readonly normalize?: (s: Snapshot) => void;
   /** Facts about the result every backend must show (so a fixture cannot pass by doing nothing). */
   readonly check?: (o: Observed) => void;
+  /** Written to be refused at load on every backend, and why (the verdict is what is compared). */
+  readonly refused?: string;
   /** Not run at all, and why. */
   readonly skip?: string;
   /** Not compared against the kernel, and why (the JIT/interpreter comparison still runs). */
@@ -427,14 +429,10 @@ export const CASES: Readonly<Record<string, Readonly<Record<string, CaseSpec>>>>
     task_store: {
       runs: [{ ctx: u64s(1) }, { ctx: u64s(2) }],
       check: res({ 0: 0, 1: 1, 2: 0, 3: E.ENOENT, 4: 0, 5: 1 }),
-      knownDifference:
-        "bpf_task_storage_get on bpf_get_current_task_btf() in a raw tracepoint program: the kernel loads and runs it, the vm verifier refuses it (\"btf_id arguments are not supported by the vm verifier\", insn 11)",
     },
     // A tc test run's skb carries a socket the kernel makes for it (AF_INET here).
     sock_store: {
       check: res({ 6: 1, 7: 0, 8: E.ENOENT, 9: 2 }),
-      knownDifference:
-        "tc program using bpf_sk_fullsock (#95) and bpf_sk_storage_get on the test run's skb->sk: the kernel runs it, the vm refuses the load (sk_fullsock is in sched_cls's helper set but has no implementation in src/vm/helpers)",
     },
   },
 
@@ -456,14 +454,8 @@ export const CASES: Readonly<Record<string, Readonly<Record<string, CaseSpec>>>>
         res({ 3: 13, 7: 10 })(o);
       },
     },
-    bad_conversion: {
-      knownDifference:
-        "bpf_snprintf with a constant format holding %n: the kernel refuses the program at load (check_bpf_snprintf_call: \"Invalid format string\"), the vm loads it and the call returns -EINVAL at run time",
-    },
-    missing_args: {
-      knownDifference:
-        "bpf_snprintf with a constant format of two conversions and one argument: the kernel refuses the program at load (check_bpf_snprintf_call), the vm loads it and the call returns -EINVAL at run time",
-    },
+    bad_conversion: { refused: "bpf_snprintf's constant format holds %n (check_bpf_snprintf_call: \"Invalid format string\")" },
+    missing_args: { refused: "bpf_snprintf's constant format has two conversions for one argument (check_bpf_snprintf_call)" },
   },
   "helpers/time.bpf.o": { clocks: { check: res({ 0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1, 10: 1 }) } },
   "helpers/ids.bpf.o": {
@@ -588,8 +580,6 @@ export const CASES: Readonly<Record<string, Readonly<Record<string, CaseSpec>>>>
     wide_args: {
       // net/bpf/test_run.c, bpf_prog_test_run_raw_tp: ctx_size_in < prog->aux->max_ctx_offset is -EINVAL.
       runs: [{ ctx: u64s(1, 2, 3, 4, 5, 6) }, { ctx: u64s(1, 2) }],
-      knownDifference:
-        "raw tracepoint test run with ctx_in (16 bytes) shorter than the furthest argument the program reads (48 bytes): the kernel fails the run with EINVAL, the vm runs it: progtypes/runtime/tracing.ts checks TestRunTarget.maxCtxOffset, but nothing supplies it (the vm verifier does not record prog->aux->max_ctx_offset; VmKernel.progTestRun passes none)",
     },
   },
   "progtypes/syscall.bpf.o": {
@@ -600,8 +590,6 @@ export const CASES: Readonly<Record<string, Readonly<Record<string, CaseSpec>>>>
     dissect: {
       runs: [{ data: PKT_UDP64 }, { data: PKT_MEMCACHED, repeat: 2 }],
       check: returns(0, 0),
-      knownDifference:
-        "flow dissector reading skb->flow_keys->nhoff: the kernel accepts it (PTR_TO_FLOW_KEYS, check_flow_keys_access) and fills struct bpf_flow_keys, the vm verifier refuses \"R2 invalid mem access 'flow_keys'\" (insn 2)",
     },
   },
   "progtypes/sk_lookup.bpf.o": { lookup: { check: (o) => (returns(1)(o), res({ 0: 2, 1: 6, 5: 80 })(o)) } },

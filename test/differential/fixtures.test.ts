@@ -122,6 +122,9 @@ function take(c: Case, backend: NamedBackend): Snapshot {
     if (s.refused && mustLoad(c)) {
       throw new Error(`${backend.label} refused a fixture written to load: ${s.refused}`);
     }
+    if (!s.refused && c.spec.refused) {
+      throw new Error(`${backend.label} loaded a fixture written to be refused (${c.spec.refused})`);
+    }
     if (!s.refused) {
       try {
         c.spec.normalize?.(s);
@@ -142,7 +145,7 @@ function take(c: Case, backend: NamedBackend): Snapshot {
  */
 const OWN_DIRS = ["maps/", "helpers/", "progtypes/"];
 function mustLoad(c: Case): boolean {
-  if (c.spec.knownDifference) return false;
+  if (c.spec.knownDifference || c.spec.refused) return false;
   return c.spec.check !== undefined || OWN_DIRS.some((d) => c.path.startsWith(d));
 }
 

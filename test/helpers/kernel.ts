@@ -4,7 +4,7 @@
  * (set in CI here, where the kernel is available) a skip becomes a failure.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, rmdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmdirSync } from "node:fs";
 import { describe, test } from "vitest";
 import { bpfSyscall, closeFd, syscallsAvailable } from "../../src/linux/syscall.js";
 
@@ -144,4 +144,15 @@ export function createCgroup(root: string): TempCgroup {
       }
     },
   };
+}
+
+/**
+ * Why objects cannot be loaded and pinned through bpftool (libbpf) here, or null:
+ * the tests that keep libbpf in the loop need root, bpffs and bpftool.
+ */
+export function bpftoolLoadUnavailableReason(): string | null {
+  if (process.getuid?.() !== 0) return "loading needs root";
+  if (!existsSync("/sys/fs/bpf")) return "no bpffs at /sys/fs/bpf";
+  if (spawnSync("bpftool", ["version"], { stdio: "ignore" }).status !== 0) return "bpftool is not installed";
+  return null;
 }

@@ -8,6 +8,7 @@ import { BtfError } from "../../src/errors.js";
 import { BPF_DW, BPF_LDX, BPF_MEM, BPF_W, OP_CALL } from "../../src/isa/opcodes.js";
 import { BPF_CORE_POISON_HELPER, applyCoreRelocations, relocateCore, resolveCoreRelocations } from "../../src/object/core.js";
 import { ObjectSpec } from "../../src/object/spec.js";
+import { bpftoolLoadUnavailableReason } from "../helpers/kernel.js";
 
 const open = (): ObjectSpec => ObjectSpec.fromBytes(new Uint8Array(readFileSync(new URL("../fixtures/object/core.bpf.o", import.meta.url))));
 
@@ -87,14 +88,7 @@ describe("applying CO-RE relocations", () => {
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 function liveReason(): string | null {
   if (!existsSync(VMLINUX)) return `${VMLINUX} is missing`;
-  if (process.getuid?.() !== 0) return "libbpf's CO-RE log needs root (bpftool prog loadall)";
-  if (!existsSync("/sys/fs/bpf")) return "no bpffs at /sys/fs/bpf";
-  try {
-    execFileSync("bpftool", ["version"], { stdio: "ignore" });
-  } catch {
-    return "bpftool is not installed";
-  }
-  return null;
+  return bpftoolLoadUnavailableReason();
 }
 const reason = liveReason();
 

@@ -9,18 +9,9 @@ import { describe, expect, test } from "vitest";
 import { formatBtfRaw } from "../../src/btf/dump-raw.js";
 import { objectSpecFromFile } from "../../src/object/node.js";
 import { BPF_F_MMAPABLE, mapTypeName, progTypeName } from "../../src/object/uapi.js";
+import { bpftoolLoadUnavailableReason } from "../helpers/kernel.js";
 
-function reason(): string | null {
-  if (process.getuid?.() !== 0) return "loading needs root";
-  if (!existsSync("/sys/fs/bpf")) return "no bpffs at /sys/fs/bpf";
-  try {
-    execFileSync("bpftool", ["version"], { stdio: "ignore" });
-  } catch {
-    return "bpftool is not installed";
-  }
-  return null;
-}
-const why = reason();
+const why = bpftoolLoadUnavailableReason();
 
 interface ProgInfo { type: string; name: string; map_ids?: number[]; btf_id?: number; gpl_compatible: boolean }
 interface MapInfo { type: string; name: string; flags: number; bytes_key: number; bytes_value: number; max_entries: number; frozen?: number }

@@ -106,22 +106,37 @@ function ip6(b: Uint8Array, colons: boolean): string {
  * NUL). Returns the prepared buffers or -errno.
  */
 export function bprintfPrepare(env: BprintfEnv, fmtAddr: number, fmtSize: number, raw: RawArgs, numArgs: number): Prepared | number {
-  const space = env.space;
-  const u8 = space.u8;
-  let n = -1;
-  for (let i = 0; i < fmtSize; i++) {
-    if (u8[fmtAddr + i] === 0) {
-      n = i;
-      break;
-    }
-  }
-  if (n < 0) return -E.EINVAL;
-  // The format plus a NUL: reads past the end see 0, as the kernel's do.
+  const f = formatBytes(env.space.u8.subarray(fmtAddr, fmtAddr + fmtSize));
+  return f ? prepare(f, env.space, raw, numArgs) : -E.EINVAL;
+}
+
+/**
+ * The verifier's check of a constant format (check_bpf_snprintf_call in
+ * kernel/bpf/verifier.c calls bpf_bprintf_prepare with no arguments to copy):
+ * 0, or -EINVAL for a format the helper would refuse with `numArgs` arguments.
+ */
+export function bprintfCheckFormat(fmt: Uint8Array, numArgs: number): number {
+  const f = formatBytes(fmt);
+  if (!f) return -E.EINVAL;
+  const r = prepare(f, undefined, new Uint32Array(0), numArgs);
+  return typeof r === "number" ? r : 0;
+}
+
+/** The format up to its NUL plus three NULs (reads past the end see 0, as the kernel's do); undefined without a NUL. */
+function formatBytes(bytes: Uint8Array): Uint8Array | undefined {
+  const n = bytes.indexOf(0);
+  if (n < 0) return undefined;
   const f = new Uint8Array(n + 3);
-  f.set(u8.subarray(fmtAddr, fmtAddr + n));
+  f.set(bytes.subarray(0, n));
+  return f;
+}
+
+/** bpf_bprintf_prepare on the format `f`; with no space, only the format is checked (tmp_buf NULL). */
+function prepare(f: Uint8Array, space: AddressSpace | undefined, raw: RawArgs, numArgs: number): Prepared | number {
+  const n = f.length - 3;
   const bin = new Uint8Array(MAX_BPRINTF_BIN_ARGS);
   // tmp_buf is NULL when there are no arguments: nothing is copied.
-  const copying = numArgs > 0;
+  const copying = space !== undefined && numArgs > 0;
   const end = MAX_BPRINTF_BIN_ARGS;
   let tmp = 0;
   let spec = 0;
@@ -208,8 +223,8 @@ export function bprintfPrepare(env: BprintfEnv, fmtAddr: number, fmtSize: number
         if (end - tmp < size) return -E.ENOSPC;
         const [lo, hi] = arg();
         // copy_from_kernel_nofault(); a failure prints zeros.
-        const ok = hi === 0 && !isUserRange(lo) && isMapped(space, lo, size);
-        const ip = ok ? space.u8.slice(lo, lo + size) : new Uint8Array(size);
+        const ok = hi === 0 && !isUserRange(lo) && isMapped(space!, lo, size);
+        const ip = ok ? space!.u8.slice(lo, lo + size) : new Uint8Array(size);
         const upper = next === ch("I");
         storeText(size === 4 ? ip4(ip, !upper) : ip6(ip, upper));
       }
@@ -256,7 +271,7 @@ export function bprintfPrepare(env: BprintfEnv, fmtAddr: number, fmtSize: number
       // bpf_trace_copy_string(): kernel strings refuse user-range addresses (ERANGE); any error is an empty string.
       let r: number;
       if (hi !== 0 || (kind === "kernel" && isUserRange(lo))) r = -E.EFAULT;
-      else r = strncpyNofault(space, bin, tmp, lo, end - tmp);
+      else r = strncpyNofault(space!, bin, tmp, lo, end - tmp);
       if (r < 0) {
         bin[tmp] = 0;
         r = 1;

@@ -14,6 +14,7 @@ import { packetHelpers } from "./packet.js";
 import { perfHelpers } from "./perf.js";
 import { printkHelpers } from "./printk.js";
 import { ringbufHelpers } from "./ringbuf.js";
+import { sockHelpers } from "./sock.js";
 import { taskHelpers } from "./task.js";
 import { timeHelpers } from "./time.js";
 import { timerHelpers } from "./timers.js";
@@ -35,5 +36,6 @@ export function defaultHelpers(services: VmServices): HelperDef[] {
     ...controlHelpers(services),
     ...timerHelpers(services),
     ...packetHelpers(services),
+    ...sockHelpers(services),
   ];
 }

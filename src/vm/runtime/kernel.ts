@@ -324,6 +324,7 @@ export class VmKernel implements VmServices {
     let processed = 0;
     let code = attrs.insns;
     let origin: readonly number[] | undefined;
+    let maxCtxOffset = 0;
     if (mode !== "off") {
       if (!this.verifier) throw new NotSupportedError("verifier", "this vm kernel was created without a verifier; load with verifierMode 'off'");
       const outcome = this.verifier({
@@ -334,11 +335,12 @@ export class VmKernel implements VmServices {
       log = outcome.log;
       processed = outcome.processedInsns;
       if (!outcome.accepted) {
-        if (mode === "strict") throw new BpfCommandError("EACCES", `${what}`, { cause: outcome.error ?? new VerifierError("rejected", log) });
+        if (mode === "strict") throw new BpfCommandError((outcome.error?.errno ?? "EACCES") as ErrnoName, `${what}`, { cause: outcome.error ?? new VerifierError("rejected", log) });
       } else {
         verified = true;
         code = outcome.xlated;
         origin = outcome.xlatedOrigin;
+        maxCtxOffset = outcome.maxCtxOffset ?? 0;
       }
     }
     const exec = code.clone();
@@ -348,7 +350,7 @@ export class VmKernel implements VmServices {
     const prog = new VmProgram({
       name, progType, attachType: attrs.expectedAttachType ?? 0, code: exec, xlated,
       tag: programTag(attrs.insns), maps, license: attrs.license, gplCompatible: gpl, verified,
-      verifierLog: log, processedInsns: processed, loadTime: Date.now(), ...(origin ? { xlatedOrigin: origin } : {}),
+      verifierLog: log, processedInsns: processed, maxCtxOffset, loadTime: Date.now(), ...(origin ? { xlatedOrigin: origin } : {}),
       ...(btf ? { btf } : {}),
     });
     const env: EngineEnv = {
@@ -437,7 +439,7 @@ export class VmKernel implements VmServices {
     const cpu = options.cpu ?? this.cpu;
     return runtime!.testRun(
       {
-        services: this, program: prog,
+        services: this, program: prog, maxCtxOffset: prog.maxCtxOffset,
         run: (ctx, typeState, runCpu) => this.runProgram(prog, ctx, typeState, runCpu ?? cpu),
         runRepeat: (ctx, typeState, n, runCpu) => this.runProgramRepeat(prog, ctx, typeState, n, runCpu ?? cpu),
       },

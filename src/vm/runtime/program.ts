@@ -25,6 +25,8 @@ export interface VmProgramInit {
   readonly verified: boolean;
   readonly verifierLog: string;
   readonly processedInsns: number;
+  /** The end of the furthest context access the verifier saw (prog->aux->max_ctx_offset; 0 unverified). */
+  readonly maxCtxOffset?: number;
   /** xlated slot -> slot of the loaded program (-1 for inserted instructions). */
   readonly xlatedOrigin?: readonly number[];
   /** The program's BTF object, held while the program lives. */
@@ -46,6 +48,7 @@ export class VmProgram extends KernelObject implements ProgramRef, ExecutableCod
   readonly verified: boolean;
   readonly verifierLog: string;
   readonly processedInsns: number;
+  readonly maxCtxOffset: number;
   readonly xlatedOrigin: readonly number[];
   readonly btfId: number;
   private readonly btf?: KernelObject;
@@ -71,6 +74,7 @@ export class VmProgram extends KernelObject implements ProgramRef, ExecutableCod
     this.gplCompatible = init.gplCompatible;
     this.verified = init.verified;
     this.verifierLog = init.verifierLog;
+    this.maxCtxOffset = init.maxCtxOffset ?? 0;
     this.processedInsns = init.processedInsns;
     this.xlatedOrigin = init.xlatedOrigin ?? Array.from({ length: init.xlated.length }, (_, i) => i);
     this.btf = init.btf;

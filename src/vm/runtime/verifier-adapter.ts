@@ -70,6 +70,7 @@ export function vmVerifier(options: VerifyOptions = {}): ProgramVerifier {
       aux: result.aux,
       stats: result.stats,
       stackDepth: result.stackDepth,
+      maxCtxOffset: result.maxCtxOffset,
     };
   };
 }

@@ -44,6 +44,8 @@ export interface VerifyOutcome {
   readonly stats?: VerifierStats;
   /** Stack bytes per subprogram. */
   readonly stackDepth?: readonly number[];
+  /** The end of the furthest context access (prog->aux->max_ctx_offset). */
+  readonly maxCtxOffset?: number;
 }
 
 export type ProgramVerifier = (request: VerifyRequest) => VerifyOutcome;

@@ -37,6 +37,10 @@ export const enum T {
   TRUSTED_BTF_ID = 18,
   /** CONST_PTR_TO_DYNPTR: what a dynptr's stack slots hold (spilled_ptr). */
   DYNPTR = 19,
+  /** PTR_TO_TCP_SOCK: a struct bpf_tcp_sock (bpf_tcp_sock's result). */
+  TCP_SOCK = 20,
+  /** PTR_TO_XDP_SOCK: only named in messages (not produced here). */
+  XDP_SOCK = 21,
 }
 
 /** Type flags (enum bpf_type_flag). */

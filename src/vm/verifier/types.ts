@@ -154,6 +154,8 @@ export interface VerifierResult {
   readonly stats: VerifierStats;
   /** Stack bytes per subprogram (the kernel's stack_depth, rounded to 8). */
   readonly stackDepth: readonly number[];
+  /** The end of the furthest context access (the kernel's prog->aux->max_ctx_offset). */
+  readonly maxCtxOffset: number;
   /** Subprogram start instructions. */
   readonly subprogs: readonly number[];
   readonly error?: VerifierError;

@@ -13,7 +13,9 @@
  */
 import { VerifierError } from "../../errors.js";
 import type { Bytecode } from "../../isa/bytecode.js";
+import { bprintfCheckFormat } from "../helpers/bprintf.js";
 import type { ArgSpec, HelperProto } from "../helpers/proto.js";
+import { type SockPointer, sockReadOk } from "../progtypes/sock-access.js";
 import {
   CHANGES_PKT_DATA, CfgError, type CfgInfo, checkCfg, checkSubprogs, computeLiveRegs, computeScc, findSubprogs, successors,
 } from "./cfg.js";
@@ -46,6 +48,14 @@ const BPF_REG_FP = 10;
 const BPF_FUNC_spin_lock = 93;
 const BPF_FUNC_spin_unlock = 94;
 const BPF_FUNC_timer_set_callback = 170;
+/**
+ * is_ptr_cast_function: tcp_sock, sk_fullsock and the skc_to_* casts, whose
+ * result carries the argument's reference (ref_obj_id).
+ */
+const PTR_CAST_FUNCS: ReadonlySet<number> = new Set([96, 95, 137, 136, 140, 196, 138, 139]);
+/** sizeof(struct bpf_flow_keys): what check_flow_keys_access allows. include/uapi/linux/bpf.h. */
+const BPF_FLOW_KEYS_SIZE = 56;
+const BPF_FUNC_snprintf = 165;
 
 /** A verification failure: the kernel's message and errno name. */
 class Reject extends Error {
@@ -158,7 +168,7 @@ const REG_TYPE_NAMES: Readonly<Record<number, string>> = {
   [T.STACK]: "fp", [T.PKT]: "pkt", [T.PKT_META]: "pkt_meta", [T.PKT_END]: "pkt_end", [T.MEM]: "mem",
   [T.FUNC]: "func", [T.MAP_KEY]: "map_key", [T.SOCKET]: "sock", [T.SOCK_COMMON]: "sock_common", [T.BTF_ID]: "ptr_",
   [T.FLOW_KEYS]: "flow_keys", [T.TP_BUFFER]: "tp_buffer", [T.BUF]: "buf", [T.TRUSTED_BTF_ID]: "trusted_ptr_",
-  [T.DYNPTR]: "dynptr_ptr",
+  [T.DYNPTR]: "dynptr_ptr", [T.TCP_SOCK]: "tcp_sock", [T.XDP_SOCK]: "xdp_sock",
 };
 
 const s64str = (v: bigint): string => v.toString();
@@ -173,6 +183,8 @@ export class Verifier {
   readonly aux: InsnAux[];
   cfg!: CfgInfo;
   stackDepth: number[] = [0];
+  /** prog->aux->max_ctx_offset: check_ctx_access records the end of every valid access. */
+  maxCtxOffset = 0;
   /** Subprogram index -> is global (verified on its own). */
   globalSub: boolean[] = [false];
 
@@ -247,7 +259,7 @@ export class Verifier {
   // ------------------------------------------------------------------ top level
 
   /** Runs every check; returns the rejection (kernel message) or null. */
-  run(): { msg: string; insn: number; logText: string } | null {
+  run(): { msg: string; insn: number; logText: string; errno: string } | null {
     try {
       if (this.n === 0) throw new Reject("empty program", "EINVAL");
       const starts = findSubprogs(this.code, this.priv);
@@ -282,7 +294,9 @@ export class Verifier {
         const msg = e instanceof Reject ? e.kmsg : e.kernelMessage;
         const logText = !msg ? "" : msg.endsWith("\n") || (e instanceof Reject && e.noNewline) ? msg : msg + "\n";
         this.log.add(logText);
-        return { msg, insn: e instanceof CfgError ? e.insn : this.insnIdx, logText };
+        // check_cfg's refusals are all -EINVAL.
+        const errno = e instanceof Reject ? e.errno : "EINVAL";
+        return { msg, insn: e instanceof CfgError ? e.insn : this.insnIdx, logText, errno };
       }
       throw e;
     }
@@ -586,7 +600,7 @@ export class Verifier {
       if (frame.frameno !== r.frameno) out += `[${r.frameno}]`;
       if (tnumIsConst(r.varOff)) return out + snum(BigInt.asIntN(64, r.varOff.value) + BigInt(r.off));
     }
-    if (base(t) === T.BTF_ID) out += r.btfType;
+    if (base(t) === T.BTF_ID || base(t) === T.TRUSTED_BTF_ID) out += r.btfType;
     const parts: string[] = [];
     if (r.id) parts.push(`id=${r.id}`);
     if (r.refObjId) parts.push(`ref_obj_id=${r.refObjId}`);
@@ -774,7 +788,7 @@ export class Verifier {
 
   private saveAuxPtrType(idx: number, t: number): void {
     const a = this.aux[idx];
-    const mismatchOk = (x: number): boolean => ![T.CTX, T.SOCKET, T.SOCK_COMMON, T.BTF_ID].includes(base(x) as T);
+    const mismatchOk = (x: number): boolean => ![T.CTX, T.SOCKET, T.SOCK_COMMON, T.TCP_SOCK, T.XDP_SOCK, T.BTF_ID].includes(base(x) as T);
     if (a.ptrType === undefined) {
       a.ptrType = this.regTypeStr(t);
       prevTypes.set(a, t);
@@ -975,7 +989,7 @@ export class Verifier {
     }
     const b = base(ptr.type);
     const okType = b === T.CTX || b === T.MAP_VALUE || b === T.MAP_KEY || b === T.STACK || b === T.PKT_META || b === T.PKT ||
-      b === T.MEM || b === T.BTF_ID || (b === T.MAP_PTR && known && sminVal === 0n && aop === 0x00);
+      b === T.MEM || b === T.BTF_ID || (b === T.FLOW_KEYS && known) || (b === T.MAP_PTR && known && sminVal === 0n && aop === 0x00);
     if (!okType) throw new Reject(`R${d} pointer arithmetic on ${this.regTypeStr(ptr.type)} prohibited`);
     const p = ptr.clone();
     this.checkRegSaneOffset(off, ptr.type);
@@ -1100,6 +1114,7 @@ export class Verifier {
       const res = this.input.progType.isValidAccess(off, size, write, this.attach);
       if (!res.ok) throw new Reject(`invalid bpf_context access off=${off} size=${size}`);
       this.aux[this.insnIdx].ctx = { off, size, write, regType: res.regType };
+      if (this.maxCtxOffset < off + size) this.maxCtxOffset = off + size;
       if (!write && valueReg >= 0) {
         const v = regs[valueReg];
         if (res.regType === "scalar") this.unknown(v);
@@ -1121,12 +1136,30 @@ export class Verifier {
       leak("packet");
       this.checkPacketAccess(regno, off, size, false);
       if (!write && valueReg >= 0) this.unknown(regs[valueReg]);
+    } else if (t === T.FLOW_KEYS) {
+      leak("flow keys");
+      // check_flow_keys_access: anywhere inside struct bpf_flow_keys, reads and writes alike.
+      if (size < 0 || off < 0 || off + size > BPF_FLOW_KEYS_SIZE) throw new Reject(`invalid access to flow keys off=${off} size=${size}`);
+      if (!write && valueReg >= 0) this.unknown(regs[valueReg]);
+    } else if (sockPointer(t) !== undefined) {
+      if (write) throw new Reject(`R${regno} cannot write into ${this.regTypeStr(t)}`);
+      this.checkSockAccess(regno, off, size);
+      if (valueReg >= 0) this.unknown(regs[valueReg]);
     } else {
       throw new Reject(`R${regno} invalid mem access '${this.regTypeStr(t)}'`);
     }
     if (!write && valueReg >= 0 && size < 8 && regs[valueReg].type === T.SCALAR) {
       if (!ldsx) coerceToSize(regs[valueReg], size);
       else coerceToSizeSx(regs[valueReg], size);
+    }
+  }
+
+  /** check_sock_access: loads through socket pointers follow the uapi struct's rules (progtypes/sock-access.ts). */
+  private checkSockAccess(regno: number, off: number, size: number): void {
+    const reg = this.regs[regno];
+    if (reg.smin < 0n) throw new Reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+    if (!sockReadOk(sockPointer(reg.type)!, off, size)) {
+      throw new Reject(`R${regno} invalid ${this.regTypeStr(reg.type)} access off=${off} size=${size}`);
     }
   }
 
@@ -1158,10 +1191,15 @@ export class Verifier {
         }
         return;
       }
+      case T.FLOW_KEYS: desc = "flow keys "; break;
       case T.MAP_KEY: desc = "key "; break;
       case T.MAP_VALUE: desc = "value "; break;
       case T.CTX: desc = "context "; break;
       case T.STACK: desc = "stack "; strict = true; break;
+      case T.SOCKET: desc = "sock "; break;
+      case T.SOCK_COMMON: desc = "sock_common "; break;
+      case T.TCP_SOCK: desc = "tcp_sock "; break;
+      case T.XDP_SOCK: desc = "xdp_sock "; break;
       default: break;
     }
     if (!strict || size === 1) return;
@@ -1571,7 +1609,7 @@ export class Verifier {
     }
     if (this.isPtr(s)) throw new Reject(`R${s} leaks addr into mem`);
     const dt = this.regs[d].type;
-    if (dt === T.CTX || isPktAny(dt) || dt === T.SOCKET || dt === T.SOCK_COMMON) {
+    if (dt === T.CTX || isPktAny(dt) || dt === T.FLOW_KEYS || sockPointer(dt) !== undefined) {
       throw new Reject(`BPF_ATOMIC stores into R${d} ${this.regTypeStr(dt)} is not allowed`);
     }
     let loadReg = -1;
@@ -2091,6 +2129,7 @@ export class Verifier {
       else if (!isNull(rr)) throw new Reject(`func bpf_${h.name}#${id} reference has not been acquired before`, "EINVAL");
     }
     if (id === 12) this.checkResourceLeak("tail_call", true);
+    if (id === BPF_FUNC_snprintf) this.checkSnprintfCall();
     if (fn.callback && meta.subprogno >= 0) {
       if (id === 181) {
         this.updateLoopInlineState(idx, meta.subprogno);
@@ -2142,13 +2181,17 @@ export class Verifier {
         break;
       case "btf_id":
         markKnownZero(r0);
-        r0.type = T.BTF_ID | (ret.nullable ? MAYBE_NULL : 0);
+        // RET_PTR_TO_BTF_ID_TRUSTED (bpf_get_current_task_btf): PTR_TO_BTF_ID | PTR_TRUSTED.
+        r0.type = (ret.trusted ? T.TRUSTED_BTF_ID : T.BTF_ID) | (ret.nullable ? MAYBE_NULL : 0);
         r0.btfType = ret.btfType;
         break;
       case "socket":
-      case "tcp_sock":
         markKnownZero(r0);
         r0.type = T.SOCKET | (ret.nullable ? MAYBE_NULL : 0);
+        break;
+      case "tcp_sock":
+        markKnownZero(r0);
+        r0.type = T.TCP_SOCK | (ret.nullable ? MAYBE_NULL : 0);
         break;
       case "sock_common":
         markKnownZero(r0);
@@ -2167,6 +2210,8 @@ export class Verifier {
         throw new Reject(`helper bpf_${this.helper(id)?.name}#${id} returns ${ret.type}, which this verifier does not model`, "ENOTSUPP");
     }
     if (mayBeNull(r0.type)) r0.id = ++this.idGen;
+    // A cast of a referenced socket is released with it (release_reference finds it by ref_obj_id).
+    if (PTR_CAST_FUNCS.has(id)) r0.refObjId = meta.refObjId;
     // bpf_ringbuf_reserve_dynptr's reference is the dynptr's (mark_stack_slots_dynptr), not r0's.
     const acquires = (fn.acquires === true && !fn.args.some((a) => a.type === "dynptr")) || (ret.type === "socket" && ret.acquires) ||
       (ret.type === "sock_common" && ret.acquires);
@@ -2613,6 +2658,17 @@ export class Verifier {
     }
   }
 
+  /**
+   * check_reg_type's btf_struct_ids_match for a helper's BTF pointer argument:
+   * the pointer's struct must be the one the prototype names. The kernel also
+   * takes a pointer to a struct whose first member (at any depth) is that one;
+   * the vm keeps no struct layouts, so it refuses an offset rather than guess.
+   */
+  private checkBtfIdArg(reg: Reg, regno: number, want: string): void {
+    if (reg.off !== 0) throw new Reject(`R${regno}: BTF pointer arguments at an offset are not supported by the vm verifier`, "ENOTSUPP");
+    if (reg.btfType !== want) throw new Reject(`R${regno} is of type ${reg.btfType} but ${want} is expected`);
+  }
+
   /** check_func_arg. */
   private checkFuncArg(i: number, meta: CallMeta, fn: HelperProto, id: number): void {
     const spec: ArgSpec | undefined = fn.args[i];
@@ -2622,7 +2678,7 @@ export class Verifier {
     const reg = this.regs[regno];
     const at = spec.type;
     // Kptr state is not tracked here: refuse rather than accept unchecked.
-    if (at === "kptr_xchg_dest" || at === "percpu_btf_id" || at === "btf_id") {
+    if (at === "kptr_xchg_dest" || at === "percpu_btf_id") {
       throw new Reject(`helper bpf_${this.helper(id)?.name}#${id}: ${at} arguments are not supported by the vm verifier`, "ENOTSUPP");
     }
     if (at === "anything") {
@@ -2639,6 +2695,7 @@ export class Verifier {
     const sizeArg = at === "const_size" || at === "const_size_or_zero" || at === "const_alloc_size_or_zero";
     if (!(isNull(reg) && spec.nullable)) {
       this.checkRegType(regno, spec);
+      if (at === "btf_id") this.checkBtfIdArg(reg, regno, spec.btfType ?? "");
       if (!sizeArg) this.checkFuncArgRegOff(reg, regno, spec, fn.releasesArg === regno);
     }
     if (fn.releasesArg === regno && !isNull(reg)) {
@@ -2729,6 +2786,20 @@ export class Verifier {
     return s.spilled.varOff.value;
   }
 
+  /**
+   * check_bpf_snprintf_call: the constant format (R3, in a frozen read-only map)
+   * must be one bpf_snprintf accepts with R5 / 8 arguments.
+   */
+  private checkSnprintfCall(): void {
+    const fmtReg = this.regs[3];
+    const dataLen = this.regs[5].varOff.value;
+    if (dataLen % 8n) throw new Reject("", "EINVAL", true);
+    const value = fmtReg.map?.readOnlyValue;
+    if (!value) return;
+    const start = fmtReg.off + Number(fmtReg.varOff.value);
+    if (bprintfCheckFormat(value.subarray(start), Number(dataLen / 8n)) < 0) throw new Reject("Invalid format string", "EINVAL");
+  }
+
   private checkConstStr(reg: Reg, regno: number): void {
     if (reg.type !== T.MAP_VALUE || !reg.map) return;
     const map = reg.map;
@@ -2746,8 +2817,17 @@ export class Verifier {
     const types = compatibleTypes(spec);
     if (spec.readonly) t &= ~MEM_RDONLY;
     if (spec.nullable) t &= ~MAYBE_NULL;
-    if (types.includes(t)) return;
-    throw new Reject(`R${regno} type=${this.regTypeStr(reg.type)} expected=${types.map((x) => this.regTypeStr(x)).join(", ")}`);
+    if (types.includes(t)) {
+      // The kernel takes a BTF pointer here when its struct starts with a sock_common (btf_struct_ids_match).
+      if (spec.type === "btf_id_sock_common" && (base(t) === T.BTF_ID || base(t) === T.TRUSTED_BTF_ID)) {
+        throw new Reject(`R${regno} type=${this.regTypeStr(reg.type)}: BTF-typed socket arguments are not supported by the vm verifier`, "ENOTSUPP");
+      }
+      return;
+    }
+    const names = types.map((x) => this.regTypeStr(x));
+    // btf_id_types ends with PTR_TO_BTF_ID | MEM_RCU, a type the vm never gives a register.
+    if (spec.type === "btf_id") names.push("rcu_ptr_");
+    throw new Reject(`R${regno} type=${this.regTypeStr(reg.type)} expected=${names.join(", ")}`);
   }
 
   private checkFuncArgRegOff(reg: Reg, regno: number, spec: ArgSpec, release: boolean): void {
@@ -2758,7 +2838,7 @@ export class Verifier {
     }
     const b = base(reg.type);
     if (b === T.STACK || b === T.PKT || b === T.PKT_META || b === T.MAP_KEY || b === T.MAP_VALUE || b === T.MEM || b === T.SCALAR) return;
-    if (b === T.BTF_ID) { this.checkPtrOffReg(reg, regno, true); return; }
+    if (b === T.BTF_ID || b === T.TRUSTED_BTF_ID) { this.checkPtrOffReg(reg, regno, true); return; }
     void spec;
     this.checkPtrOffReg(reg, regno, false);
   }
@@ -3492,9 +3572,13 @@ function compatibleTypes(spec: ArgSpec): number[] {
     case "const_str": return [T.MAP_VALUE];
     case "spin_lock": case "timer": return [T.MAP_VALUE];
     case "ringbuf_mem": return [T.MEM | MEM_RINGBUF];
-    case "btf_id": return [T.BTF_ID];
+    // btf_id_types: PTR_TO_BTF_ID, plain or PTR_TRUSTED (the vm has no MEM_RCU pointers).
+    case "btf_id": return [T.BTF_ID, T.TRUSTED_BTF_ID];
     case "socket": return [T.SOCKET];
-    case "sock_common": case "btf_id_sock_common": return [T.SOCK_COMMON, T.SOCKET];
+    // sock_types; btf_id_sock_common_types also names PTR_TO_BTF_ID (| PTR_TRUSTED) of a sock_common-based struct,
+    // which checkRegType leaves out (the vm does not match BTF struct ids).
+    case "sock_common": return [T.SOCK_COMMON, T.SOCKET, T.TCP_SOCK, T.XDP_SOCK];
+    case "btf_id_sock_common": return [T.SOCK_COMMON, T.SOCKET, T.TCP_SOCK, T.XDP_SOCK, T.BTF_ID, T.TRUSTED_BTF_ID];
     case "dynptr": return [T.STACK, T.DYNPTR];
     default: return [T.SCALAR];
   }
@@ -3720,7 +3804,18 @@ function regNotNull(r: Reg): boolean {
   const t = r.type;
   if (mayBeNull(t)) return false;
   const b = base(t);
-  return b === T.SOCKET || b === T.MAP_VALUE || b === T.MAP_KEY || b === T.SOCK_COMMON || b === T.MEM || b === T.MAP_PTR;
+  return b === T.SOCKET || b === T.TCP_SOCK || b === T.MAP_VALUE || b === T.MAP_KEY || b === T.SOCK_COMMON || b === T.MEM || b === T.MAP_PTR;
+}
+
+/** type_is_sk_pointer: the struct a socket pointer type points to (exact type: a maybe-NULL one is none). */
+function sockPointer(t: number): SockPointer | undefined {
+  switch (t) {
+    case T.SOCK_COMMON: return "sock_common";
+    case T.SOCKET: return "sock";
+    case T.TCP_SOCK: return "tcp_sock";
+    case T.XDP_SOCK: return "xdp_sock";
+    default: return undefined;
+  }
 }
 
 /** print_scalar_ranges' merged "smin=smin32=0,smax=umax=..." fields. */

@@ -1,7 +1,7 @@
 /**
  * A test-only vm around the program-type runtimes: an address space, the
  * services helpers see (a run stack, checked-mode pointer checks), the packet
- * helpers, an engine, and a TestRunTarget (the real one comes from the
+ * and socket helpers, an engine, and a TestRunTarget (the real one comes from the
  * runtime in src/vm/runtime). Plus the differential runner: the same bytecode
  * and RunOptions through the kernel and through the vm, as comparable outcomes.
  */
@@ -14,6 +14,7 @@ import { DEFAULT_BUDGET, type Engine, type EngineEnv } from "../../../src/vm/eng
 import { createEngine, type EngineKind } from "../../../src/vm/engines.js";
 import { HelperRegistry, type HelperDef } from "../../../src/vm/helpers/abi.js";
 import { packetHelpers } from "../../../src/vm/helpers/packet.js";
+import { sockHelpers } from "../../../src/vm/helpers/sock.js";
 import { realHost } from "../../../src/vm/host.js";
 import { AddressSpace } from "../../../src/vm/memory.js";
 import type { BpfMap } from "../../../src/vm/maps/map.js";
@@ -57,7 +58,7 @@ export interface VmProgramOptions {
   readonly checked?: boolean;
   readonly name?: string;
   readonly maxCtxOffset?: number;
-  /** Extra helpers (e.g. test stubs) next to the packet helpers. */
+  /** Extra helpers (e.g. test stubs) next to the packet and socket helpers. */
   readonly helpers?: (services: VmServices) => HelperDef[];
   readonly space?: AddressSpace;
   readonly services?: TestServices;
@@ -84,7 +85,7 @@ export function vmProgram(o: VmProgramOptions): VmProgram {
   const services = o.services ?? new TestServices(space);
   const runtime = progTypeRuntime(o.progType);
   if (!runtime) throw new Error(`no runtime for program type ${o.progType}`);
-  const helpers = new HelperRegistry([...packetHelpers(services), ...(o.helpers?.(services) ?? [])]);
+  const helpers = new HelperRegistry([...packetHelpers(services), ...sockHelpers(services), ...(o.helpers?.(services) ?? [])]);
   const checked = o.checked ?? true;
   const program: RunningProgram = {
     id: ids++, name: o.name ?? "test", progType: o.progType, attachType: o.attachType ?? 0, checked, gplCompatible: true,

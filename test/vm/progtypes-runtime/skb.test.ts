@@ -9,10 +9,13 @@ import {
   BPF_PROG_TYPE_CGROUP_SKB, BPF_PROG_TYPE_LWT_IN, BPF_PROG_TYPE_LWT_OUT, BPF_PROG_TYPE_LWT_XMIT, BPF_PROG_TYPE_SCHED_ACT,
   BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SOCKET_FILTER,
 } from "../../../src/vm/progtypes/constants.js";
+import { createMap } from "../../../src/vm/maps/create.js";
+import { LocalStorageMap } from "../../../src/vm/maps/local_storage.js";
+import { BPF_MAP_TYPE } from "../../../src/vm/maps/uapi.js";
 import { AddressSpace } from "../../../src/vm/memory.js";
 import { describeKernel } from "../../helpers/kernel.js";
 import { differential } from "./diff.js";
-import { vmProgram } from "./harness.js";
+import { TestServices, vmProgram } from "./harness.js";
 import { ethFrame, ipv4Frame, ipv6Frame, pattern, skbCtx } from "./packets.js";
 
 const TYPES: readonly [string, number][] = [
@@ -110,6 +113,16 @@ for (const [fname, off] of [["bound_dev_if", 0], ["family", 4], ["src_ip4", 24],
   cases.push({ name: `sched_cls: sk->${fname} of IPv4`, progType: BPF_PROG_TYPE_SCHED_CLS, code: SK(off), options: { data: ipv4Frame(60) } });
   cases.push({ name: `sched_cls: sk->${fname} of IPv6`, progType: BPF_PROG_TYPE_SCHED_CLS, code: SK(off), options: { data: ipv6Frame(80) } });
 }
+// bpf_sk_fullsock (#95): the test run's socket is a full one, so the helper gives it back (1: the same pointer).
+const FULLSOCK_SAME =
+  "r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto +8\nr6 = r1\ncall 95\nif r0 == 0 goto +7\nr1 = 1\nif r0 == r6 goto +1\nr1 = 2\nr0 = r1\nexit\n" +
+  "r0 = 99\nexit\nr0 = 98\nexit";
+const FULLSOCK_FAMILY = "r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto +4\ncall 95\nif r0 == 0 goto +2\nr0 = *(u32 *)(r0 + 4)\nexit\nr0 = 99\nexit";
+cases.push(
+  { name: "sched_cls: bpf_sk_fullsock(skb->sk) is skb->sk", progType: BPF_PROG_TYPE_SCHED_CLS, code: FULLSOCK_SAME, options: { data: ipv4Frame(60) } },
+  { name: "sched_cls: family through bpf_sk_fullsock of IPv4", progType: BPF_PROG_TYPE_SCHED_CLS, code: FULLSOCK_FAMILY, options: { data: ipv4Frame(60) } },
+  { name: "sched_cls: family through bpf_sk_fullsock of IPv6", progType: BPF_PROG_TYPE_SCHED_CLS, code: FULLSOCK_FAMILY, options: { data: ipv6Frame(80) } },
+);
 
 // Program writes and what ctx_out reports.
 cases.push(
@@ -186,6 +199,30 @@ describe("skb PROG_TEST_RUN (vm)", () => {
       expect(new DataView(r.ctxOut!.buffer, r.ctxOut!.byteOffset).getUint32(48, true)).toBe(5);
     } finally {
       p.dispose();
+    }
+  });
+
+  test("sk storage dies with the test run's socket (bpf_sk_storage_free): each run starts without it", () => {
+    const services = new TestServices(new AddressSpace());
+    const m = createMap(services.space, {
+      mapType: BPF_MAP_TYPE.SK_STORAGE, keySize: 4, valueSize: 8, maxEntries: 0, mapFlags: 1 /* BPF_F_NO_PREALLOC */, btfKeyTypeId: 1, btfValueTypeId: 2,
+    });
+    if (!(m instanceof LocalStorageMap)) throw new Error("not a local storage map");
+    services.maps.set(m.addr, m);
+    // 1: storage found without F_CREATE; 2: not created; 0: created and written. Repeats share the socket: 1 after the first.
+    const get = (flags: number): string => `r1 = ${m.addr} ll\nr2 = r6\nr3 = 0\nr4 = ${flags}\ncall 107\n`;
+    const code = `r6 = *(u64 *)(r1 + 168)\nif r6 == 0 goto +20\n${get(0)}if r0 != 0 goto +11\n${get(1)}if r0 == 0 goto +6\n` +
+      "r1 = 5\n*(u64 *)(r0 + 0) = r1\nr0 = 0\nexit\nr0 = 1\nexit\nr0 = 2\nexit";
+    const p = vmProgram({ progType: BPF_PROG_TYPE_SCHED_CLS, code, services });
+    try {
+      expect(p.testRun({ data: ipv4Frame(60) }).retval).toBe(0);
+      expect(m.size).toBe(0);
+      expect(p.testRun({ data: ipv4Frame(60), repeat: 3 }).retval).toBe(1);
+      expect(p.testRun({ data: ipv4Frame(60) }).retval).toBe(0);
+      expect(m.size).toBe(0);
+    } finally {
+      p.dispose();
+      m.dispose();
     }
   });
 

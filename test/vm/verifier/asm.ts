@@ -66,7 +66,7 @@ export const F = {
 } as const;
 
 /** Program types (enum bpf_prog_type). */
-export const PT = { SOCKET_FILTER: 1, KPROBE: 2, SCHED_CLS: 3, TRACEPOINT: 5, XDP: 6, CGROUP_SKB: 8 } as const;
+export const PT = { SOCKET_FILTER: 1, KPROBE: 2, SCHED_CLS: 3, TRACEPOINT: 5, XDP: 6, CGROUP_SKB: 8, FLOW_DISSECTOR: 22 } as const;
 
 /** The usual map-lookup prologue: key 0 at fp-8, r0 = lookup(map, &key). 7 slots. */
 export const lookup = (handle: number, keyBytes: 4 | 8 = 8): RawInsn[] => [

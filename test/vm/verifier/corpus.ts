@@ -514,4 +514,51 @@ for (const [nm, op32, op64] of [["jge32", JGE, JGE], ["jgt32", JGT, JGT], ["jle3
 add("selftest jmp32: jsgt32 min/max deduction", PT.XDP, prog(...randS, mov32i(0, 2), ldImm64(8, BigInt(0xfffffffe) | (1n << 32n)), jmp32r(JSGT, 7, 8, 1),
   exit(), jmpi(JSGT, 7, -2, 1), ldx(DW, 0, 0, 0), exit()));
 
+// --- J. Flow keys (PTR_TO_FLOW_KEYS) and socket pointers (sk_fullsock, tcp_sock).
+/** r2 = skb->flow_keys (__sk_buff.flow_keys at 144). */
+const flowKeys = ldx(DW, 2, 1, 144);
+add("flow_keys: read nhoff", PT.FLOW_DISSECTOR, prog(flowKeys, ldx(H, 0, 2, 0), exit()));
+add("flow_keys: write thoff", PT.FLOW_DISSECTOR, prog(flowKeys, st(H, 2, 2, 14), mov64i(0, 0), exit()));
+add("flow_keys: read the last byte", PT.FLOW_DISSECTOR, prog(flowKeys, ldx(B, 0, 2, 55), exit()));
+add("flow_keys: read past the end", PT.FLOW_DISSECTOR, prog(flowKeys, ldx(DW, 0, 2, 52), exit()));
+add("flow_keys: write past the end", PT.FLOW_DISSECTOR, prog(flowKeys, st(W, 2, 56, 0), mov64i(0, 0), exit()));
+add("flow_keys: negative offset", PT.FLOW_DISSECTOR, prog(flowKeys, alu64i(ADD, 2, -4), ldx(W, 0, 2, 0), exit()));
+add("flow_keys: constant offset added", PT.FLOW_DISSECTOR, prog(flowKeys, alu64i(ADD, 2, 48), ldx(W, 0, 2, 4), exit()));
+add("flow_keys: constant offset added, past the end", PT.FLOW_DISSECTOR, prog(flowKeys, alu64i(ADD, 2, 48), ldx(W, 0, 2, 8), exit()));
+add("flow_keys: variable offset", PT.FLOW_DISSECTOR, prog(flowKeys, ldx(H, 3, 2, 0), alu64i(AND, 3, 7), alu64r(ADD, 2, 3), ldx(B, 0, 2, 0), exit()));
+add("flow_keys: spilled and filled", PT.FLOW_DISSECTOR, prog(flowKeys, stx(DW, 10, 2, -8), ldx(DW, 3, 10, -8), ldx(W, 0, 3, 16), exit()));
+add("flow_keys: atomic add", PT.FLOW_DISSECTOR, prog(flowKeys, mov64i(3, 1), atomic(W, 2, 3, 48, 0), mov64i(0, 0), exit()));
+add("flow_keys: null check of a pointer never NULL", PT.FLOW_DISSECTOR, prog(flowKeys, jmpi(JEQ, 2, 0, 1), ldx(H, 0, 2, 10), mov64i(0, 0), exit()));
+
+/** r1 = skb->sk (__sk_buff.sk at 168, sock_common_or_null); exits 0 when it is NULL. */
+const skbSk = [ldx(DW, 1, 1, 168), jmpi(JNE, 1, 0, 2), mov64i(0, 0), exit()];
+/** ... then r0 = bpf_sk_fullsock(sk), exiting 0 when NULL. */
+const fullSock = [...skbSk, call(95), jmpi(JNE, 0, 0, 2), mov64i(0, 0), exit()];
+add("sk_fullsock: result used without a null check", PT.SCHED_CLS, prog(...skbSk, call(95), ldx(W, 0, 0, 4), exit()));
+add("sk_fullsock: null-checked result, family read", PT.SCHED_CLS, prog(...fullSock, ldx(W, 0, 0, 4), exit()));
+add("sk_fullsock: skb->sk passed without a null check", PT.SCHED_CLS, prog(ldx(DW, 1, 1, 168), call(95), mov64i(0, 0), exit()));
+add("sk_fullsock: ctx passed", PT.SCHED_CLS, prog(call(95), mov64i(0, 0), exit()));
+add("sock: type through a full socket", PT.SCHED_CLS, prog(...fullSock, ldx(W, 0, 0, 8), exit()));
+add("sock: type through sock_common", PT.SCHED_CLS, prog(...skbSk, ldx(W, 0, 1, 8), exit()));
+add("sock: family through sock_common", PT.SCHED_CLS, prog(...skbSk, ldx(W, 0, 1, 4), exit()));
+add("sock: byte inside family", PT.SCHED_CLS, prog(...fullSock, ldx(B, 0, 0, 5), exit()));
+add("sock: first byte of family", PT.SCHED_CLS, prog(...fullSock, ldx(B, 0, 0, 4), exit()));
+add("sock: byte inside src_ip4", PT.SCHED_CLS, prog(...fullSock, ldx(B, 0, 0, 25), exit()));
+add("sock: dst_port as a u32", PT.SCHED_CLS, prog(...fullSock, ldx(W, 0, 0, 48), exit()));
+add("sock: dst_port padding", PT.SCHED_CLS, prog(...fullSock, ldx(H, 0, 0, 50), exit()));
+add("sock: mark as a u16", PT.SCHED_CLS, prog(...fullSock, ldx(H, 0, 0, 16), exit()));
+add("sock: past the end", PT.SCHED_CLS, prog(...fullSock, ldx(W, 0, 0, 80), exit()));
+add("sock: write", PT.SCHED_CLS, prog(...fullSock, st(W, 0, 16, 1), mov64i(0, 0), exit()));
+add("sock: pointer arithmetic", PT.SCHED_CLS, prog(...fullSock, alu64i(ADD, 0, 4), ldx(W, 0, 0, 0), exit()));
+add("sock: atomic add", PT.SCHED_CLS, prog(...fullSock, mov64i(3, 1), atomic(W, 0, 3, 16, 0), mov64i(0, 0), exit()));
+add("sock: sk_fullsock of a full socket", PT.SCHED_CLS, prog(...fullSock, mov64r(1, 0), call(95), mov64i(0, 0), exit()));
+/** ... or r0 = bpf_tcp_sock(sk), exiting 0 when NULL. */
+const tcpSock = [...skbSk, call(96), jmpi(JNE, 0, 0, 2), mov64i(0, 0), exit()];
+add("tcp_sock: bytes_acked as a u64", PT.SCHED_CLS, prog(...tcpSock, ldx(DW, 0, 0, 88), exit()));
+add("tcp_sock: bytes_acked as a u32", PT.SCHED_CLS, prog(...tcpSock, ldx(W, 0, 0, 88), exit()));
+add("tcp_sock: icsk_retransmits", PT.SCHED_CLS, prog(...tcpSock, ldx(W, 0, 0, 108), exit()));
+add("tcp_sock: past icsk_retransmits", PT.SCHED_CLS, prog(...tcpSock, ldx(W, 0, 0, 112), exit()));
+add("tcp_sock: passed to sk_fullsock", PT.SCHED_CLS, prog(...tcpSock, mov64r(1, 0), call(95), mov64i(0, 0), exit()));
+add("tcp_sock: unchecked result", PT.SCHED_CLS, prog(...skbSk, call(96), ldx(W, 0, 0, 0), exit()));
+
 export const corpus: readonly CorpusCase[] = cases;

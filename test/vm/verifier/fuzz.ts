@@ -454,8 +454,8 @@ export interface Fault {
 
 /** Instructions one checked run may execute: verified programs end far sooner. */
 const BUDGET = 2_000_000;
-/** Program types run through their test run, with a random packet. */
-const PACKET_TYPES: ReadonlySet<number> = new Set([PT.XDP, PT.SCHED_CLS, PT.SOCKET_FILTER, PT.CGROUP_SKB]);
+/** Program types run through their test run, with a random packet (the flow dissector's fills its flow_keys pointer). */
+const PACKET_TYPES: ReadonlySet<number> = new Set([PT.XDP, PT.SCHED_CLS, PT.SOCKET_FILTER, PT.CGROUP_SKB, PT.FLOW_DISSECTOR]);
 
 /** One VmKernel for many programs (maps and programs are closed after each). */
 export class FuzzRunner {

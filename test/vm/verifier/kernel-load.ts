@@ -45,18 +45,7 @@ export function valueBtf(spec: KernelMapSpec): { btf: Uint8Array; keyTypeId: num
   const fields = (spec.valueFields ?? []).filter((f) => f.kind === "spin_lock" || f.kind === "timer");
   words.push(off("value"), (4 << 24) | fields.length, spec.valueSize); // 5: STRUCT value
   for (const f of fields) words.push(off("f"), f.kind === "spin_lock" ? 2 : 3, f.offset * 8);
-  const types = Buffer.alloc(words.length * 4);
-  words.forEach((w, i) => types.writeUInt32LE(w >>> 0, i * 4));
-  const strBytes = Buffer.from(strs.join("\0") + "\0", "latin1");
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt16LE(0xeb9f, 0);
-  hdr.writeUInt8(1, 2);
-  hdr.writeUInt32LE(24, 4);
-  hdr.writeUInt32LE(0, 8);
-  hdr.writeUInt32LE(types.length, 12);
-  hdr.writeUInt32LE(types.length, 16);
-  hdr.writeUInt32LE(strBytes.length, 20);
-  return { btf: new Uint8Array(Buffer.concat([hdr, types, strBytes])), keyTypeId: 4, valueTypeId: 5 };
+  return { btf: btfBlob(words, strs), keyTypeId: 4, valueTypeId: 5 };
 }
 
 /** Creates a map; returns its fd (throws with the errno on failure). */
@@ -125,23 +114,12 @@ export function kernelLoadBtf(btf: Uint8Array): number {
  */
 export function minimalFuncBtf(funcs: ReadonlyArray<{ name: string; global?: boolean }>): Uint8Array {
   const strs = ["", "int", ...funcs.map((f) => f.name)];
-  const strBytes = Buffer.from(strs.join("\0") + "\0", "latin1");
   const off = (s: string): number => Buffer.from(strs.slice(0, strs.indexOf(s)).map((x) => x + "\0").join(""), "latin1").length;
   const words: number[] = [];
   words.push(off("int"), (1 << 24) | 0, 4, (1 << 24) | 32); // INT, signed, 32 bits
   words.push(0, (13 << 24) | 0, 1); // FUNC_PROTO int(void)
   for (const f of funcs) words.push(off(f.name), (12 << 24) | (f.global ? 1 : 0), 2); // FUNC
-  const types = Buffer.alloc(words.length * 4);
-  words.forEach((w, i) => types.writeUInt32LE(w >>> 0, i * 4));
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt16LE(0xeb9f, 0);
-  hdr.writeUInt8(1, 2);
-  hdr.writeUInt32LE(24, 4);
-  hdr.writeUInt32LE(0, 8);
-  hdr.writeUInt32LE(types.length, 12);
-  hdr.writeUInt32LE(types.length, 16);
-  hdr.writeUInt32LE(strBytes.length, 20);
-  return new Uint8Array(Buffer.concat([hdr, types, strBytes]));
+  return btfBlob(words, strs);
 }
 
 export interface KernelLoadResult {
@@ -208,4 +186,20 @@ export function kernelUnavailable(): string | null {
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+/** A BTF blob (include/uapi/linux/btf.h: struct btf_header, version 1) of the type words and the strings. */
+function btfBlob(words: readonly number[], strs: readonly string[]): Uint8Array {
+  const types = Buffer.alloc(words.length * 4);
+  words.forEach((w, i) => types.writeUInt32LE(w >>> 0, i * 4));
+  const strBytes = Buffer.from(strs.join("\0") + "\0", "latin1");
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt16LE(0xeb9f, 0);
+  hdr.writeUInt8(1, 2);
+  hdr.writeUInt32LE(24, 4);
+  hdr.writeUInt32LE(0, 8);
+  hdr.writeUInt32LE(types.length, 12);
+  hdr.writeUInt32LE(types.length, 16);
+  hdr.writeUInt32LE(strBytes.length, 20);
+  return new Uint8Array(Buffer.concat([hdr, types, strBytes]));
 }

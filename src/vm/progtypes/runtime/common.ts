@@ -291,6 +291,7 @@ export class MappedRegion {
 export class RunMemory {
   private readonly allocs: number[] = [];
   private readonly regions: MappedRegion[] = [];
+  private readonly disposers: (() => void)[] = [];
 
   constructor(readonly space: AddressSpace) {}
 
@@ -323,7 +324,13 @@ export class RunMemory {
     return r;
   }
 
+  /** Runs `fn` when the run ends, before its memory goes (what dies with the run: a test run's socket). */
+  onDispose(fn: () => void): void {
+    this.disposers.push(fn);
+  }
+
   dispose(): void {
+    for (const fn of this.disposers.splice(0)) fn();
     for (const r of this.regions) r.clear();
     this.regions.length = 0;
     for (const a of this.allocs) this.space.free(a);

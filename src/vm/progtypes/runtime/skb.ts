@@ -13,6 +13,7 @@
  * change, so a program always reads what the kernel's ctx rewrite would load.
  */
 import type { RunOptions, RunResult } from "../../../api/types.js";
+import type { LocalStorageMap } from "../../maps/local_storage.js";
 import type { AddressSpace } from "../../memory.js";
 import type { ProgTypeRunState } from "../../runtime/services.js";
 import { csumFold, csumPartial } from "../../helpers/packet-csum.js";
@@ -78,8 +79,12 @@ export interface SkbSock {
   readonly dstIp4: Uint8Array;
   readonly srcIp6: Uint8Array;
   readonly dstIp6: Uint8Array;
-  /** The struct bpf_sock __sk_buff.sk points to. */
+  /** The struct bpf_sock __sk_buff.sk points to: the socket pointer programs see, and its sk storage owner id. */
   readonly addr: number;
+  /** sk->sk_state. */
+  readonly state: number;
+  /** The sk storage maps holding a value for it (sk->sk_bpf_storage), emptied when it goes (bpf_sk_storage_free). */
+  readonly storage: Set<LocalStorageMap>;
 }
 
 /**
@@ -361,11 +366,22 @@ function ethTypeTrans(skb: SkBuff, dev: NetDevice): number {
   return ETH_P_802_2;
 }
 
-/** sk_alloc(AF_UNSPEC) + sock_init_data(NULL, sk): the socket a test-run skb belongs to. */
+/**
+ * sk_alloc(AF_UNSPEC) + sock_init_data(NULL, sk): the socket a test-run skb
+ * belongs to, freed with the run (sk_free(), its sk storage with it).
+ */
 function attachDummySock(memory: RunMemory): SkbSock {
   const addr = memory.alloc(bpfSock.size);
   memory.region("ctx", false, "bpf_sock", addr, addr + bpfSock.size);
-  return { family: AF_UNSPEC, srcIp4: new Uint8Array(4), dstIp4: new Uint8Array(4), srcIp6: new Uint8Array(16), dstIp6: new Uint8Array(16), addr };
+  const sk: SkbSock = {
+    family: AF_UNSPEC, srcIp4: new Uint8Array(4), dstIp4: new Uint8Array(4), srcIp6: new Uint8Array(16), dstIp6: new Uint8Array(16), addr,
+    state: TCP_CLOSE, storage: new Set(),
+  };
+  memory.onDispose(() => {
+    for (const m of sk.storage) if (!m.isDisposed) m.ownerGone(addr);
+    sk.storage.clear();
+  });
+  return sk;
 }
 
 /** Writes struct bpf_sock for the dummy socket (the fields bpf_sock_convert_ctx_access loads). */
@@ -378,7 +394,7 @@ export function writeBpfSock(space: AddressSpace, sk: SkbSock): void {
   u8.set(sk.srcIp6, a + SOCK.src_ip6);
   u8.set(sk.dstIp4, a + SOCK.dst_ip4);
   u8.set(sk.dstIp6, a + SOCK.dst_ip6);
-  dv.setUint32(a + SOCK.state, TCP_CLOSE, true);
+  dv.setUint32(a + SOCK.state, sk.state, true);
   // sk_rx_queue_get() with no queue recorded.
   dv.setInt32(a + SOCK.rx_queue_mapping, -1, true);
 }
