@@ -8,7 +8,7 @@ import type { LinkedFunction, ProgramFuncInfo, ProgramLineInfo } from "../../obj
 import { BPF_FUNC_tail_call } from "../engine.js";
 import { ArrayMap } from "../maps/array.js";
 import { ArrayOfMapsMap, HashOfMapsMap, type InnerMapMeta } from "../maps/map_in_map.js";
-import type { BpfMap } from "../maps/map.js";
+import type { BpfMap, ValueField } from "../maps/map.js";
 import { helperProtos } from "../helpers/protos.js";
 import type { ProgTypeVerifierInfo } from "../progtypes/types.js";
 import { type FuncInfo, type LineInfo, type VerifierMapInfo, verify } from "../verifier/index.js";
@@ -88,8 +88,23 @@ function onlyImplementedHelpers(t: ProgTypeVerifierInfo, implemented: (id: numbe
   return narrowed;
 }
 
+/** btf_field_type_name() of the special fields the verifier gets as `otherFields`. */
+const OTHER_FIELD_NAMES: Readonly<Partial<Record<ValueField["kind"], string>>> = {
+  wq: "bpf_wq", kptr: "kptr", list_head: "bpf_list_head", rb_root: "bpf_rb_root", refcount: "bpf_refcount",
+};
+
+/** The value's special fields other than the spin lock and the timer, as the verifier takes them. */
+function otherFields(fields: readonly ValueField[]): VerifierMapInfo["otherFields"] {
+  const out = fields.flatMap((f) => {
+    const name = OTHER_FIELD_NAMES[f.kind];
+    return name ? [{ name, offset: f.offset, size: f.size }] : [];
+  });
+  return out.length ? out : undefined;
+}
+
 function mapInfo(m: BpfMap): VerifierMapInfo {
   const timer = m.valueFields.find((f) => f.kind === "timer");
+  const others = otherFields(m.valueFields);
   // Array lookups are inlined as array_map_gen_lookup does when the value area
   // is within reach of a 32-bit immediate from the map pointer.
   const inlineOffset = m instanceof ArrayMap ? m.base - m.addr : undefined;
@@ -104,6 +119,7 @@ function mapInfo(m: BpfMap): VerifierMapInfo {
     name: m.name,
     ...(m.spinLockOff >= 0 ? { spinLockOff: m.spinLockOff } : {}),
     ...(timer ? { timerOff: timer.offset } : {}),
+    ...(others ? { otherFields: others } : {}),
     ...(inlineOffset !== undefined && Math.abs(inlineOffset) < 2 ** 31 ? { inlineValueOffset: inlineOffset } : {}),
     ...(rodata ? { readOnlyValue: m.space.read((m as ArrayMap).base, m.valueSize) } : {}),
     logAddress: BigInt(m.addr),
@@ -117,7 +133,18 @@ function mapInfo(m: BpfMap): VerifierMapInfo {
  * the result is checked against the inner maps' key and value sizes.
  */
 function innerInfo(meta: InnerMapMeta): VerifierMapInfo {
-  return { type: meta.mapType, keySize: meta.keySize, valueSize: meta.valueSize, maxEntries: meta.maxEntries, flags: meta.mapFlags, name: "" };
+  // The template keeps the inner maps' special fields (the kernel's inner_map_meta has their btf_record):
+  // loads and stores must not touch their bpf_spin_lock or bpf_timer either.
+  const fields = JSON.parse(meta.fields) as ValueField[];
+  const lock = fields.find((f) => f.kind === "spin_lock");
+  const timer = fields.find((f) => f.kind === "timer");
+  const others = otherFields(fields);
+  return {
+    type: meta.mapType, keySize: meta.keySize, valueSize: meta.valueSize, maxEntries: meta.maxEntries, flags: meta.mapFlags, name: "",
+    ...(lock ? { spinLockOff: lock.offset } : {}),
+    ...(timer ? { timerOff: timer.offset } : {}),
+    ...(others ? { otherFields: others } : {}),
+  };
 }
 
 function lineInfo(d: ProgramDebugInfo): LineInfo[] {

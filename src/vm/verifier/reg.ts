@@ -716,7 +716,9 @@ export function rangeWithin(o: Reg, c: Reg): boolean {
 /** The fields regs_exact compares before ids (type, off, union, var_off, bounds). */
 export function sameShape(o: Reg, c: Reg): boolean {
   return o.type === c.type && o.off === c.off && o.map === c.map && o.range === c.range && o.memSize === c.memSize &&
-    o.subprogno === c.subprogno && o.btfType === c.btfType;
+    o.subprogno === c.subprogno && o.btfType === c.btfType &&
+    // The kernel's memcmp up to var_off covers the dynptr union: a slice's dynptr_id, a dynptr's type.
+    o.dynptrId === c.dynptrId && o.dynptrType === c.dynptrType && o.dynptrFirst === c.dynptrFirst;
 }
 
 export function sameBounds(o: Reg, c: Reg): boolean {

@@ -26,6 +26,11 @@ export interface VerifierMapInfo {
   readonly spinLockOff?: number;
   /** Offset of struct bpf_timer in the value, if any. */
   readonly timerOff?: number;
+  /**
+   * The value's other special fields (bpf_wq, kptrs, bpf_list_head, bpf_rb_root,
+   * bpf_refcount, ...: the map's btf_record). Loads and stores must not touch them.
+   */
+  readonly otherFields?: ReadonlyArray<{ readonly name: string; readonly offset: number; readonly size: number }>;
   /** For map-in-map types: what the inner maps look like. */
   readonly inner?: VerifierMapInfo;
   /**

@@ -56,6 +56,7 @@ const PTR_CAST_FUNCS: ReadonlySet<number> = new Set([96, 95, 137, 136, 140, 196,
 /** sizeof(struct bpf_flow_keys): what check_flow_keys_access allows. include/uapi/linux/bpf.h. */
 const BPF_FLOW_KEYS_SIZE = 56;
 const BPF_FUNC_snprintf = 165;
+const BPF_FUNC_dynptr_from_mem = 197;
 
 /** A verification failure: the kernel's message and errno name. */
 class Reject extends Error {
@@ -1171,9 +1172,12 @@ export class Verifier {
     const map = reg.map;
     if (!map) return;
     const fields: Array<[number | undefined, number, string]> = [[map.spinLockOff, 4, "bpf_spin_lock"], [map.timerOff, 16, "bpf_timer"]];
+    for (const f of map.otherFields ?? []) fields.push([f.offset, f.size, f.name]);
     for (const [p, fsize, name] of fields) {
       if (p === undefined) continue;
       if (reg.smin + BigInt(off) < BigInt(p + fsize) && BigInt(p) < reg.umax + BigInt(off + size)) {
+        // check_map_access lets kptr fields be loaded as typed pointers; the vm has no kptrs.
+        if (name === "kptr") throw new Reject("kptr fields are not supported by the vm verifier", "ENOTSUPP");
         throw new Reject(`${name} cannot be accessed directly by load/store`);
       }
     }
@@ -1969,8 +1973,11 @@ export class Verifier {
         if (p.kind === "scalar") {
           if (r.type !== T.SCALAR) throw new Reject(`R${regno} is not a scalar`);
         } else if (p.kind === "ctx") {
+          // check_func_arg_reg_off first: the callee is verified with an unmodified ctx pointer.
+          this.checkFuncArgRegOff(r, regno, { type: "ctx" }, false);
           if (r.type !== T.CTX) throw new Reject(`arg#${i} expects pointer to ctx`);
         } else if (p.kind === "mem") {
+          this.checkFuncArgRegOff(r, regno, { type: "mem" }, false);
           if (isNull(r)) continue;
           const saved = r.clone();
           r.type &= ~MAYBE_NULL;
@@ -2130,6 +2137,10 @@ export class Verifier {
     }
     if (id === 12) this.checkResourceLeak("tail_call", true);
     if (id === BPF_FUNC_snprintf) this.checkSnprintfCall();
+    // check_helper_call: a local dynptr's memory must be a map value (not the stack, a packet...).
+    if (id === BPF_FUNC_dynptr_from_mem && regs[1].type !== T.MAP_VALUE) {
+      throw new Reject(`Unsupported reg type ${this.regTypeStr(regs[1].type)} for bpf_dynptr_from_mem data`);
+    }
     if (fn.callback && meta.subprogno >= 0) {
       if (id === 181) {
         this.updateLoopInlineState(idx, meta.subprogno);
@@ -2805,7 +2816,10 @@ export class Verifier {
     const map = reg.map;
     if (!(map.flags & BPF_F_RDONLY_PROG && map.frozen)) throw new Reject(`R${regno} does not point to a readonly map'`);
     if (!tnumIsConst(reg.varOff)) throw new Reject(`R${regno} is not a constant address'`);
+    // map->ops->map_direct_value_addr: array maps only, and only with one element (array_map_direct_value_addr).
+    if (map.type !== MAP.ARRAY) throw new Reject("no direct value access support for this map type");
     this.checkMemRegion(regno, reg.off, 1, map.valueSize, false);
+    if (map.maxEntries !== 1) throw new Reject("direct value access on string failed", "ENOTSUPP");
     const start = reg.off + Number(reg.varOff.value);
     const v = map.readOnlyValue;
     if (v && v.subarray(start).indexOf(0) < 0) throw new Reject("string is not zero-terminated");

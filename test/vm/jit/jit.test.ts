@@ -549,6 +549,28 @@ describe("jit: unrolled loops", () => {
   });
 });
 
+describe("jit: unrolled loops, more shapes", () => {
+  // Chains the unrolling admits beyond the ones above: an inner loop leaving to the outer
+  // loop's header (a back edge as the exit), a rotated loop whose back edge is a fall-through,
+  // three exits to one merge node, an exit from the middle block to a block of its own, and
+  // address shadows carried across copies. Each is checked to be unrolled (4 copies).
+  const shapes: Record<string, (n: number) => string> = {
+    "inner loop leaving to the outer loop's header": (n) => `mov %r0, 0\nmov %r6, 0\nouter:\nadd %r6, 1\njgt %r6, 3, out\nmov %r3, 0\ninner:\njge %r3, ${n}, outer\nldxb %r5, [%r1+0]\nadd %r0, %r5\nadd %r1, 1\nadd %r3, 1\nja inner\nout:\nexit`,
+    "rotated loop, back edge by fall-through": (n) => `mov %r0, 0\nmov %r3, 0\nja check\nbody:\nldxb %r5, [%r1+0]\nadd %r0, %r5\nadd %r1, 1\nadd %r3, 1\ncheck:\njlt %r3, ${n}, body\nexit`,
+    "four blocks, three exits to one merge node": (n) => `mov %r0, 0\nmov %r3, 0\nloop:\njge %r3, ${n}, out\nldxb %r5, [%r1+0]\njeq %r5, 0x6e, out\nadd %r0, %r5\nadd %r1, 1\njgt %r0, 900, out\nadd %r3, 1\nja loop\nout:\nadd %r0, %r3\nexit`,
+    "exit from the middle block to a block of its own": (n) => `mov %r0, 0\nmov %r3, 0\nloop:\nadd %r0, 1\nja mid\nback:\nadd %r1, 1\nadd %r3, 1\nja loop\nmid:\njge %r3, ${n}, out\nldxb %r5, [%r1+0]\nadd %r0, %r5\nja back\nout:\nmul %r0, 3\nexit`,
+    "pointer shadows across copies": (n) => `mov %r0, 0\nmov %r6, %r1\nmov %r3, 0\nloop:\njge %r3, ${n}, out\nldxb %r5, [%r6+3]\nstxb [%r6+100], %r5\nadd %r0, %r5\nadd %r6, 2\nadd %r3, 1\nja loop\nout:\nldxb %r4, [%r6+0]\nadd %r0, %r4\nexit`,
+  };
+  for (const [name, text] of Object.entries(shapes)) {
+    test(name, () => {
+      for (let n = 0; n <= 9; n++) agree(asm(text(n)), "unchecked");
+      const { env } = xdpSetup(BENCH_PROGRAMS[1].packet);
+      const loads = printWat(new JitEngine(asm(text(3)), env).compiled.bytes).match(/i64.load8_u/g)?.length ?? 0;
+      expect(loads).toBeGreaterThanOrEqual(4);
+    });
+  }
+});
+
 describe("jit: engine contract", () => {
   test("a trap in unchecked code is a ProgramFault naming the instruction", () => {
     const space = new AddressSpace({ maxBytes: 4 * 65536 });

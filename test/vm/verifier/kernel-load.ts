@@ -189,7 +189,7 @@ export function kernelUnavailable(): string | null {
 }
 
 /** A BTF blob (include/uapi/linux/btf.h: struct btf_header, version 1) of the type words and the strings. */
-function btfBlob(words: readonly number[], strs: readonly string[]): Uint8Array {
+export function btfBlob(words: readonly number[], strs: readonly string[]): Uint8Array {
   const types = Buffer.alloc(words.length * 4);
   words.forEach((w, i) => types.writeUInt32LE(w >>> 0, i * 4));
   const strBytes = Buffer.from(strs.join("\0") + "\0", "latin1");
