@@ -9,7 +9,8 @@ import type { Bytecode } from "../../isa/bytecode.js";
 import type { HelperProto } from "../helpers/proto.js";
 
 export class CfgError extends Error {
-  constructor(readonly kernelMessage: string, readonly insn: number = -1) {
+  /** errno: check_cfg and add_subprog_and_kfunc fail with -EINVAL, bar the privilege check (-EPERM). */
+  constructor(readonly kernelMessage: string, readonly insn: number = -1, readonly errno = "EINVAL") {
     super(kernelMessage);
   }
 }
@@ -61,7 +62,7 @@ export function findSubprogs(code: Bytecode, privileged: boolean): number[] {
     if (isPseudoFunc(code, i) || isPseudoCall(code, i) || kfunc) {
       if (!privileged) {
         // kernel: add_subprog_and_kfunc, "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN"
-        throw new CfgError("loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN");
+        throw new CfgError("loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN", -1, "EPERM");
       }
       // add_kfunc_call resolves every kfunc call, reachable or not, before any walk; the vm has none.
       if (kfunc) throw new CfgError("calling kernel function is not supported", i);

@@ -295,8 +295,7 @@ export class Verifier {
         const msg = e instanceof Reject ? e.kmsg : e.kernelMessage;
         const logText = !msg ? "" : msg.endsWith("\n") || (e instanceof Reject && e.noNewline) ? msg : msg + "\n";
         this.log.add(logText);
-        // check_cfg's refusals are all -EINVAL.
-        const errno = e instanceof Reject ? e.errno : "EINVAL";
+        const errno = e.errno;
         return { msg, insn: e instanceof CfgError ? e.insn : this.insnIdx, logText, errno };
       }
       throw e;

@@ -77,8 +77,10 @@ describe("unprivileged rules (kernel.unprivileged_bpf_disabled forbids asking th
     expect(reject({ code: prog(mov64i(0, 0), alu64i(ADD, 0, 1), jmpi(JLT, 0, 4, -2), exit()), progType: PT.SOCKET_FILTER }, false))
       .toMatch(/^back-edge from insn 2 to 1/);
   });
-  test("bpf-to-bpf calls need CAP_BPF", () => {
+  test("bpf-to-bpf calls need CAP_BPF (EPERM, as add_subprog_and_kfunc returns)", () => {
     expect(reject({ code: prog(callLocal(1), exit(), mov64i(0, 0), exit()), progType: PT.SOCKET_FILTER }, false)).toMatch(/CAP_BPF/);
+    const r = runVerifier({ code: prog(callLocal(1), exit(), mov64i(0, 0), exit()), progType: PT.SOCKET_FILTER }, { privileged: false });
+    expect(r.error?.errno).toBe("EPERM");
   });
   test("pointer arithmetic leaving the map value is refused", () => {
     expect(reject({ code: prog(lookup(0), jmpi(JEQ, 0, 0, 1), alu64i(ADD, 0, 64), mov64i(0, 0), exit()), progType: PT.SOCKET_FILTER, maps: [M.hash8] }, false))
