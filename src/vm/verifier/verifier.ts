@@ -1726,9 +1726,9 @@ export class Verifier {
       return;
     }
     // Linked scalars refined together: recorded so precision flows between them.
-    let linked: number[] = [];
-    if (isX && src.type === T.SCALAR && src.id) linked = linked.concat(this.collectLinked(src.id));
-    if (dst.type === T.SCALAR && dst.id) linked = linked.concat(this.collectLinked(dst.id));
+    const linked: number[] = [];
+    if (isX && src.type === T.SCALAR && src.id) this.collectLinked(src.id, linked);
+    if (dst.type === T.SCALAR && dst.id) this.collectLinked(dst.id, linked);
     if (linked.length > 1) {
       this.pushHist(0, 0);
       this.curHist!.linked = linked;
@@ -1742,12 +1742,12 @@ export class Verifier {
       this.regSetMinMax(oregs[d], src, dst, f0, jop, is32);
     }
     if (isX && src.type === T.SCALAR && src.id) {
-      this.syncLinked(this.cur, src);
-      this.syncLinked(other, oregs[c.src[idx]]);
+      this.syncLinked(this.cur, src, linked);
+      this.syncLinked(other, oregs[c.src[idx]], linked);
     }
     if (dst.type === T.SCALAR && dst.id) {
-      this.syncLinked(this.cur, dst);
-      this.syncLinked(other, oregs[d]);
+      this.syncLinked(this.cur, dst, linked);
+      this.syncLinked(other, oregs[d], linked);
     }
     if (!is32 && isX && isPointer(src) && isPointer(dst) && mayBeNull(src.type) !== mayBeNull(dst.type)) {
       // JEQ/JNE of a maybe-null pointer against a non-null one: not null where equal.
@@ -1766,23 +1766,37 @@ export class Verifier {
     if (this.log.on) this.printInsnState(this.cur, this.cur.curframe);
   }
 
-  private collectLinked(id: number): number[] {
-    const out: number[] = [];
-    this.cur.forEachReg((r, fr, isStack, i) => {
-      if (r.type === T.SCALAR && r.id === id) {
-        if (out.length >= 6) { r.id = 0; return; }
-        out.push(fr * 64 + (isStack ? 16 + i : i));
-      }
-    });
-    return out;
+  /**
+   * collect_linked_regs: the live registers (live_regs_before at the frame's
+   * current instruction, or its call site in a caller) and spilled slots sharing
+   * scalar id `id`, innermost frame first, appended to `out`, which holds at most
+   * LINKED_REGS_MAX (6); an extra one loses its id. Positions: frame * 128 +
+   * regno, or + 16 + spi.
+   */
+  private collectLinked(id: number, out: number[]): void {
+    const st = this.cur;
+    const add = (r: Reg, pos: number): void => {
+      if (r.type !== T.SCALAR || r.id !== id) return;
+      if (out.length >= 6) { r.id = 0; return; }
+      out.push(pos);
+    };
+    for (let fr = st.curframe; fr >= 0; fr--) {
+      const f = st.frames[fr];
+      const live = this.aux[fr === st.curframe ? this.insnIdx : st.frames[fr + 1].callsite].liveRegsBefore;
+      for (let j = 0; j < 10; j++) if (live & (1 << j)) add(f.regs[j], fr * 128 + j);
+      for (let j = 0; j < f.stack.length; j++) if (f.stack[j].isSpilled()) add(f.stack[j].spilled, fr * 128 + 16 + j);
+    }
   }
 
-  /** sync_linked_regs: registers sharing a scalar id take the refined bounds. */
-  private syncLinked(st: VState, known: Reg): void {
-    st.forEachReg((r) => {
-      if (r === known || r.type !== T.SCALAR || r.id !== known.id) return;
+  /** sync_linked_regs: the collected registers sharing the known one's id take its refined bounds. */
+  private syncLinked(st: VState, known: Reg, linked: readonly number[]): void {
+    for (const e of linked) {
+      const f = st.frames[Math.floor(e / 128)];
+      const k = e % 128;
+      const r = k < 16 ? f.regs[k] : f.stack[k - 16].spilled;
+      if (r === known || r.type !== T.SCALAR || r.id !== known.id) continue;
       r.copyFrom(known);
-    });
+    }
   }
 
   /** reg_set_min_max: refine both branches from the comparison. */
@@ -3315,12 +3329,12 @@ export class Verifier {
     const bt = this.bt;
     let any = false;
     for (const e of h.linked) {
-      const fr = Math.floor(e / 64), k = e % 64;
+      const fr = Math.floor(e / 128), k = e % 128;
       if (k < 16 ? bt.regMasks[fr] & (1 << k) : bt.isSlot(fr, k - 16)) any = true;
     }
     if (!any) return;
     for (const e of h.linked) {
-      const fr = Math.floor(e / 64), k = e % 64;
+      const fr = Math.floor(e / 128), k = e % 128;
       if (k < 16) bt.regMasks[fr] |= 1 << k;
       else bt.setSlot(fr, k - 16);
     }

@@ -231,6 +231,17 @@ for (const btf of [false, true]) {
 add("ld_abs in subprog (no BTF)", PT.SOCKET_FILTER, prog(mov64r(6, 1), callLocal(1), exit(), ldAbs(B, 0), exit()));
 
 // --- E. Control flow.
+// Linked scalars (collect_linked_regs): only live registers are linked and refined together.
+add("linked: a dead copy keeps its bounds", PT.XDP, prog(call(7), mov64r(7, 0), jmpi(JEQ, 7, 0, 1), alu64i(XOR, 7, 1), mov64r(0, 7), exit()));
+add("linked: a live copy is refined", PT.XDP, prog(call(7), mov64r(7, 0), jmpi(JGT, 7, 4, 2), alu64r(ADD, 0, 7), exit(), mov64i(0, 0), exit()));
+add("linked: a spilled copy is refined", PT.XDP, prog(
+  call(7), stx(DW, 10, 0, -8), mov64r(6, 0), jmpi(JGT, 6, 7, 3), ldx(DW, 0, 10, -8), alu64i(AND, 0, 0xff), exit(), mov64i(0, 0), exit(),
+));
+add("linked: a deep spilled copy bounds a stack offset", PT.XDP, prog(
+  st(DW, 10, -16, 0), st(DW, 10, -8, 0),
+  call(7), stx(DW, 10, 0, -400), mov64r(6, 0), jmpi(JGT, 6, 7, 7), ldx(DW, 0, 10, -400),
+  mov64r(2, 10), alu64i(ADD, 2, -16), alu64r(ADD, 2, 0), st(B, 2, 0, 1), mov64i(0, 0), exit(), mov64i(0, 0), exit(),
+));
 add("cfg: unreachable", PT.XDP, prog(mov64i(0, 0), exit(), mov64i(0, 1), exit()));
 add("cfg: no exit", PT.XDP, prog(mov64i(0, 0)));
 add("cfg: jump out of range", PT.XDP, prog(mov64i(0, 0), ja(5), exit()));
