@@ -60,7 +60,10 @@ for (let seed = first; seed < first + count; seed++) {
     // A sample of rejections against the kernel: how often we are stricter than it.
     if (!why && v.kind === "rejected" && seed % 20 === 0 && kernelCanJudge(prog)) {
       stats.rejectedSampled++;
-      if (!kernelRejects(prog)) stats.falseRejectsSampled++;
+      if (!kernelRejects(prog)) {
+        stats.falseRejectsSampled++;
+        console.log(`STRICTER seed ${seed} (${prog.origin}): the kernel accepts what we reject: ${v.error}`);
+      }
     }
     continue;
   }

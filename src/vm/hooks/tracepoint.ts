@@ -104,7 +104,12 @@ export class TracepointHook extends Hook {
   fire(values: Readonly<Record<string, FieldValue>> = {}): TracepointFireResult {
     const memory = new RunMemory(this.services.space);
     try {
-      const rec = memory.alloc(this.recordSize);
+      // Verified programs may read before the record (tp_prog_is_valid_access takes negative
+      // offsets): zeros in front of it, as far as the attached programs reach.
+      let before = 0;
+      for (const l of this.attachments()) before = Math.max(before, -(l.program.program.minCtxOffset ?? 0));
+      const base = memory.alloc(before + this.recordSize);
+      const rec = base + before;
       const { dv, u8 } = this.services.space;
       dv.setUint16(rec, this.format.id & 0xffff, true);
       dv.setInt32(rec + 4, this.services.host.task.pid, true);
@@ -113,7 +118,7 @@ export class TracepointHook extends Hook {
         if (!f) throw new RangeError(`tracepoint ${this.format.category}/${this.format.name} has no field ${k}`);
         writeField(u8, rec + f.offset, f.size, v);
       }
-      memory.region("ctx", false, `${this.format.name} record`, rec, rec + this.recordSize);
+      memory.region("ctx", false, `${this.format.name} record`, base, rec + this.recordSize);
       const results: ProgramResult[] = [];
       this.each((run, link) => {
         results.push(this.result(link, run(rec)));

@@ -325,6 +325,7 @@ export class VmKernel implements VmServices {
     let code = attrs.insns;
     let origin: readonly number[] | undefined;
     let maxCtxOffset = 0;
+    let minCtxOffset = 0;
     if (mode !== "off") {
       if (!this.verifier) throw new NotSupportedError("verifier", "this vm kernel was created without a verifier; load with verifierMode 'off'");
       const outcome = this.verifier({
@@ -341,6 +342,7 @@ export class VmKernel implements VmServices {
         code = outcome.xlated;
         origin = outcome.xlatedOrigin;
         maxCtxOffset = outcome.maxCtxOffset ?? 0;
+        minCtxOffset = outcome.minCtxOffset ?? 0;
       }
     }
     const exec = code.clone();
@@ -350,7 +352,7 @@ export class VmKernel implements VmServices {
     const prog = new VmProgram({
       name, progType, attachType: attrs.expectedAttachType ?? 0, code: exec, xlated,
       tag: programTag(attrs.insns), maps, license: attrs.license, gplCompatible: gpl, verified,
-      verifierLog: log, processedInsns: processed, maxCtxOffset, loadTime: Date.now(), ...(origin ? { xlatedOrigin: origin } : {}),
+      verifierLog: log, processedInsns: processed, maxCtxOffset, minCtxOffset, loadTime: Date.now(), ...(origin ? { xlatedOrigin: origin } : {}),
       ...(btf ? { btf } : {}),
     });
     const env: EngineEnv = {

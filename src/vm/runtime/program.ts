@@ -27,6 +27,8 @@ export interface VmProgramInit {
   readonly processedInsns: number;
   /** The end of the furthest context access the verifier saw (prog->aux->max_ctx_offset; 0 unverified). */
   readonly maxCtxOffset?: number;
+  /** The lowest context offset the verifier saw accessed (below 0 only for tracepoint programs). */
+  readonly minCtxOffset?: number;
   /** xlated slot -> slot of the loaded program (-1 for inserted instructions). */
   readonly xlatedOrigin?: readonly number[];
   /** The program's BTF object, held while the program lives. */
@@ -49,6 +51,7 @@ export class VmProgram extends KernelObject implements ProgramRef, ExecutableCod
   readonly verifierLog: string;
   readonly processedInsns: number;
   readonly maxCtxOffset: number;
+  readonly minCtxOffset: number;
   readonly xlatedOrigin: readonly number[];
   readonly btfId: number;
   private readonly btf?: KernelObject;
@@ -75,6 +78,7 @@ export class VmProgram extends KernelObject implements ProgramRef, ExecutableCod
     this.verified = init.verified;
     this.verifierLog = init.verifierLog;
     this.maxCtxOffset = init.maxCtxOffset ?? 0;
+    this.minCtxOffset = init.minCtxOffset ?? 0;
     this.processedInsns = init.processedInsns;
     this.xlatedOrigin = init.xlatedOrigin ?? Array.from({ length: init.xlated.length }, (_, i) => i);
     this.btf = init.btf;

@@ -22,6 +22,11 @@ export interface RunningProgram {
   readonly checked: boolean;
   /** License is GPL-compatible (gpl_only helpers). */
   readonly gplCompatible: boolean;
+  /**
+   * The lowest context offset the verifier let it read (0 unless below the
+   * context: tracepoint programs may read before their record, as the kernel lets them).
+   */
+  readonly minCtxOffset?: number;
 }
 
 /**

@@ -71,6 +71,7 @@ export function vmVerifier(options: VerifyOptions = {}): ProgramVerifier {
       stats: result.stats,
       stackDepth: result.stackDepth,
       maxCtxOffset: result.maxCtxOffset,
+      minCtxOffset: result.minCtxOffset,
     };
   };
 }

@@ -46,6 +46,8 @@ export interface VerifyOutcome {
   readonly stackDepth?: readonly number[];
   /** The end of the furthest context access (prog->aux->max_ctx_offset). */
   readonly maxCtxOffset?: number;
+  /** The lowest context offset accessed (negative only for tracepoint programs). */
+  readonly minCtxOffset?: number;
 }
 
 export type ProgramVerifier = (request: VerifyRequest) => VerifyOutcome;

@@ -23,7 +23,7 @@ export function verify(input: VerifierInput): VerifierResult {
   if (mode === "off") {
     const aux = v.aux;
     return {
-      accepted: true, log: "", stackDepth: [], maxCtxOffset: 0, subprogs: [0], aux, xlated: input.code.clone(),
+      accepted: true, log: "", stackDepth: [], maxCtxOffset: 0, minCtxOffset: 0, subprogs: [0], aux, xlated: input.code.clone(),
       xlatedOrigin: Array.from({ length: input.code.length }, (_, i) => i), fixups: [],
       stats: { processedInsns: 0, maxStatesPerInsn: 0, totalStates: 0, peakStates: 0, markRead: 0, timeUs: 0 },
     };
@@ -43,13 +43,13 @@ export function verify(input: VerifierInput): VerifierResult {
     const error = new VerifierError(failure.msg.split("\n").filter((l) => l && !/^(cur|old) state:/.test(l)).join("; ") + where, log, failure.insn >= 0 ? failure.insn : undefined, line, failure.errno);
     const accepted = mode === "warn";
     return {
-      accepted, log, stats, stackDepth: v.stackDepth, maxCtxOffset: v.maxCtxOffset, subprogs, error, rejectMessage: failure.logText, aux: v.aux, xlated: input.code.clone(),
+      accepted, log, stats, stackDepth: v.stackDepth, maxCtxOffset: v.maxCtxOffset, minCtxOffset: v.minCtxOffset, subprogs, error, rejectMessage: failure.logText, aux: v.aux, xlated: input.code.clone(),
       xlatedOrigin: Array.from({ length: input.code.length }, (_, i) => i), fixups: [],
     };
   }
   const fx = applyFixups(input.code, v.aux, { privileged: priv });
   return {
-    accepted: true, log, stats, stackDepth: v.stackDepth, maxCtxOffset: v.maxCtxOffset, subprogs, aux: v.aux, xlated: fx.xlated, xlatedOrigin: fx.origin,
+    accepted: true, log, stats, stackDepth: v.stackDepth, maxCtxOffset: v.maxCtxOffset, minCtxOffset: v.minCtxOffset, subprogs, aux: v.aux, xlated: fx.xlated, xlatedOrigin: fx.origin,
     fixups: fx.applied,
   };
 }

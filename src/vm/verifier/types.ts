@@ -161,6 +161,8 @@ export interface VerifierResult {
   readonly stackDepth: readonly number[];
   /** The end of the furthest context access (the kernel's prog->aux->max_ctx_offset). */
   readonly maxCtxOffset: number;
+  /** The lowest context offset accessed, or 0: only tracepoint programs may read before their record. */
+  readonly minCtxOffset: number;
   /** Subprogram start instructions. */
   readonly subprogs: readonly number[];
   readonly error?: VerifierError;

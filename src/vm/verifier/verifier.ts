@@ -186,6 +186,8 @@ export class Verifier {
   stackDepth: number[] = [0];
   /** prog->aux->max_ctx_offset: check_ctx_access records the end of every valid access. */
   maxCtxOffset = 0;
+  /** tp_prog_is_valid_access lets tracepoint programs read before the record (see progtypes/tracepoint.ts). */
+  minCtxOffset = 0;
   /** Subprogram index -> is global (verified on its own). */
   globalSub: boolean[] = [false];
 
@@ -1115,6 +1117,7 @@ export class Verifier {
       if (!res.ok) throw new Reject(`invalid bpf_context access off=${off} size=${size}`);
       this.aux[this.insnIdx].ctx = { off, size, write, regType: res.regType };
       if (this.maxCtxOffset < off + size) this.maxCtxOffset = off + size;
+      if (off < this.minCtxOffset) this.minCtxOffset = off;
       if (!write && valueReg >= 0) {
         const v = regs[valueReg];
         if (res.regType === "scalar") this.unknown(v);

@@ -5,7 +5,11 @@
 import { describe, expect, test } from "vitest";
 import { BpfCommandError, NotSupportedError } from "../../../src/errors.js";
 import { HookRegistry, SYS_ENTER_OPENAT, parseTracepointFormat } from "../../../src/vm/hooks/index.js";
+import { assembleBytecode } from "../../../src/isa/asm.js";
 import { AddressSpace } from "../../../src/vm/memory.js";
+import { createEngine } from "../../../src/vm/engines.js";
+import { VmKernel } from "../../../src/vm/runtime/kernel.js";
+import { vmVerifier } from "../../../src/vm/runtime/verifier-adapter.js";
 import {
   BPF_PROG_TYPE_KPROBE, BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SYSCALL,
   BPF_PROG_TYPE_TRACEPOINT, BPF_PROG_TYPE_XDP,
@@ -82,6 +86,27 @@ format:
 `;
     expect(parseTracepointFormat("syscalls", "sys_enter_openat", text)).toEqual(SYS_ENTER_OPENAT);
   });
+});
+
+describe("tracepoint programs reading before the record", () => {
+  // tp_prog_is_valid_access compares `off < sizeof(void *)` unsigned: negative offsets pass, and the
+  // kernel reads whatever precedes the record. The vm puts zeros there, as far as the programs reach.
+  for (const engine of ["jit", "interp"] as const) {
+    test(`a verified program reads zeros there (${engine})`, () => {
+      const kernel = new VmKernel({ verifier: vmVerifier(), engine });
+      const { fd } = kernel.progLoad({
+        progType: BPF_PROG_TYPE_TRACEPOINT, license: "GPL",
+        insns: assembleBytecode("r0 = *(u64 *)(r1 - 8)\nr2 = *(u64 *)(r1 - 32768)\nr0 |= r2\nr2 = *(s32 *)(r1 + 8)\nr0 += r2\nexit"),
+      });
+      const prog = kernel.program(fd, "test");
+      expect(prog.minCtxOffset).toBe(-32768);
+      // Checked execution, as the verifier fuzzer runs accepted programs: the bytes must be mapped.
+      prog.engine = createEngine(engine, prog.code, { ...prog.env, checked: true });
+      const tp = kernel.hooks.defineTracepoint(SYS_ENTER_OPENAT);
+      tp.attach({ program: prog, run: (ctx, run) => kernel.runProgram(prog, ctx, run.typeState, run.cpu, run) });
+      expect(tp.fire({ __syscall_nr: 257 }).results.map((x) => x.retval)).toEqual([257]);
+    });
+  }
 });
 
 describe("raw tracepoint and kprobe hooks", () => {

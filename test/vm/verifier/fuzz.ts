@@ -12,7 +12,7 @@
  *
  * Used by scripts/fuzz-verifier.ts (10^5 programs) and fuzz.test.ts (a seeded sample).
  */
-import { BpfCommandError, ProgramFault, TsbpfError } from "../../../src/errors.js";
+import { BpfCommandError, ProgramFault, TsbpfError, VerifierError } from "../../../src/errors.js";
 import { Bytecode } from "../../../src/isa/bytecode.js";
 import { disassemble } from "../../../src/isa/disasm.js";
 import type { RawInsn } from "../../../src/isa/instruction.js";
@@ -496,7 +496,8 @@ export class FuzzRunner {
           ...(funcs ? { debugInfo: { funcInfo: funcs.map((f) => ({ insnIndex: f.insn, typeId: 0 })), lineInfo: [], functions: funcs.map((f) => ({ name: f.name, insnIndex: f.insn, length: 0 })) } } : {}),
         }).fd;
       } catch (e) {
-        if (e instanceof BpfCommandError && e.code === "EACCES") return { kind: "rejected", error: rootMessage(e) };
+        // The verifier's refusal, with the errno the kernel would give it (EACCES, EINVAL...).
+        if (e instanceof BpfCommandError && (e.code === "EACCES" || e.cause instanceof VerifierError)) return { kind: "rejected", error: rootMessage(e) };
         if (e instanceof TsbpfError) return { kind: "invalid", error: rootMessage(e) };
         throw e;
       }
@@ -595,10 +596,13 @@ function runOnce(k: VmKernel, prog: VmProgram, fd: number, progType: number, inp
   const size = Math.max(8, Math.min(info?.ctxSize ?? 64, 4096));
   const memory = new RunMemory(k.space);
   try {
-    const ctx = memory.alloc(size);
+    // Tracepoint programs may read before their record (zeros there, as the hook gives them).
+    const before = -prog.minCtxOffset;
+    const base = memory.alloc(before + size);
+    const ctx = base + before;
     const u8 = k.space.u8;
     for (let j = 0; j < size; j++) u8[ctx + j] = (j * 131 + input.length) & 0xff;
-    memory.region("ctx", false, "ctx", ctx, ctx + size);
+    memory.region("ctx", false, "ctx", base, ctx + size);
     k.runProgram(prog, ctx);
   } finally {
     memory.dispose();
