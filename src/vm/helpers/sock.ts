@@ -13,12 +13,18 @@ import type { HelperCall, HelperDef } from "./abi.js";
 import { E, def, mapArg, memCheck, wrongMap } from "./util.js";
 
 export const BPF_FUNC_sk_fullsock = 95;
+export const BPF_FUNC_tcp_sock = 96;
+export const BPF_FUNC_get_listener_sock = 98;
 export const BPF_FUNC_sk_storage_get = 107;
 export const BPF_FUNC_sk_storage_delete = 108;
 
 /** include/net/tcp_states.h: the states of the sockets that are not full ones (timewait and request socks). */
 const TCP_TIME_WAIT = 6;
 const TCP_NEW_SYN_RECV = 12;
+const TCP_LISTEN = 10;
+/** include/uapi/linux/in.h IPPROTO_TCP; include/linux/net.h SOCK_STREAM. */
+const IPPROTO_TCP = 6;
+const SOCK_STREAM = 1;
 
 /** sk_fullsock() (include/net/sock.h): neither a timewait nor a request socket. */
 export function isFullSock(sk: SkbSock): boolean {
@@ -56,6 +62,23 @@ export function sockHelpers(services: VmServices): HelperDef[] {
       const sk = sockArg(call, 1, "sk_fullsock");
       if (!sk) throw new ProgramFault(call.pc, "bpf_sk_fullsock: R1 is NULL");
       call.ret64(isFullSock(sk) ? sk.addr : 0, 0);
+    }),
+    /**
+     * bpf_tcp_sock(sk): sk as a tcp_sock when it is a full TCP stream socket,
+     * else NULL (sk_to_full_sk + the protocol and type test of bpf_tcp_sock).
+     * The vm's sockets are the test run's (bpf_dummy_proto), which are not TCP.
+     */
+    def(BPF_FUNC_tcp_sock, (call) => {
+      const sk = sockArg(call, 1, "tcp_sock");
+      if (!sk) throw new ProgramFault(call.pc, "bpf_tcp_sock: R1 is NULL");
+      const tcp = isFullSock(sk) && sk.protocol === IPPROTO_TCP && sk.type === SOCK_STREAM;
+      call.ret64(tcp ? sk.addr : 0, 0);
+    }),
+    /** bpf_get_listener_sock(sk): sk when it is a listening full socket (TCP_LISTEN), else NULL. */
+    def(BPF_FUNC_get_listener_sock, (call) => {
+      const sk = sockArg(call, 1, "get_listener_sock");
+      if (!sk) throw new ProgramFault(call.pc, "bpf_get_listener_sock: R1 is NULL");
+      call.ret64(isFullSock(sk) && sk.state === TCP_LISTEN ? sk.addr : 0, 0);
     }),
     /**
      * bpf_sk_storage_get(map, sk, value, flags): the socket's value, created

@@ -331,7 +331,7 @@ export class VmKernel implements VmServices {
       const outcome = this.verifier({
         code: attrs.insns, progType, attachType: attrs.expectedAttachType ?? 0,
         maps: (handle) => byHandle.get(handle)?.map, license: attrs.license, gplCompatible: gpl,
-        logLevel: attrs.logLevel ?? 0, helpers: this.helpers, debugInfo: attrs.debugInfo,
+        logLevel: attrs.logLevel ?? 0, helpers: this.helpers, debugInfo: attrs.debugInfo, ncpus: this.ncpus,
       });
       log = outcome.log;
       processed = outcome.processedInsns;

@@ -58,6 +58,7 @@ export function vmVerifier(options: VerifyOptions = {}): ProgramVerifier {
       privileged: options.privileged ?? true,
       logStats: options.logStats ?? false,
       mode: "strict",
+      ...(req.ncpus ? { nrCpuIds: req.ncpus } : {}),
       ...(debug ? { funcInfo: funcInfo(debug, req.progType), lineInfo: lineInfo(debug) } : {}),
     });
     return {

@@ -27,6 +27,8 @@ export interface VerifyRequest {
   readonly logLevel: number;
   readonly helpers: HelperRegistry;
   readonly debugInfo?: unknown;
+  /** The kernel's CPU count (nr_cpu_ids): bpf_get_smp_processor_id returns less. */
+  readonly ncpus?: number;
 }
 
 export interface VerifyOutcome {

@@ -107,6 +107,8 @@ export interface VerifierInput {
   readonly name?: string;
   /** Stop after this many processed instructions (default BPF_COMPLEXITY_LIMIT_INSNS). */
   readonly insnLimit?: number;
+  /** nr_cpu_ids: bpf_get_smp_processor_id returns less (unset: no bound assumed). */
+  readonly nrCpuIds?: number;
 }
 
 /** How the program touches its context at one instruction (for ctx rewriting by the loader/JIT). */

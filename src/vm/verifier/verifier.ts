@@ -56,6 +56,11 @@ const PTR_CAST_FUNCS: ReadonlySet<number> = new Set([96, 95, 137, 136, 140, 196,
 /** sizeof(struct bpf_flow_keys): what check_flow_keys_access allows. include/uapi/linux/bpf.h. */
 const BPF_FLOW_KEYS_SIZE = 56;
 const BPF_FUNC_snprintf = 165;
+const BPF_FUNC_get_smp_processor_id = 8;
+/** include/linux/err.h, MAX_ERRNO. */
+const MAX_ERRNO = 4095n;
+/** get_stack, get_task_stack, probe_read_str, probe_read_kernel_str, probe_read_user_str: do_refine_retval_range. */
+const RETURNS_SIZE_OR_ERRNO: ReadonlySet<number> = new Set([67, 141, 45, 115, 114]);
 const BPF_FUNC_dynptr_from_mem = 197;
 
 /** A verification failure: the kernel's message and errno name. */
@@ -2248,11 +2253,30 @@ export class Verifier {
       r0.id = rid;
       r0.refObjId = rid;
     }
-    if (id === 8) {
-      // get_smp_processor_id: r0 < nr_cpu_ids is not assumed here (host dependent).
-    }
+    if (ret.type === "integer") this.refineRetvalRange(id, meta);
     this.checkMapFuncCompat(meta.map, id);
     if (CHANGES_PKT_DATA.has(id) || fn.changesPktData) this.clearAllPktPointers();
+  }
+
+  /**
+   * do_refine_retval_range: what some integer-returning helpers are known to
+   * return — string and stack copies at most the buffer size (or -errno), the
+   * CPU number below nr_cpu_ids (when the vm says how many it has).
+   */
+  private refineRetvalRange(id: number, meta: CallMeta): void {
+    const r0 = this.regs[0];
+    if (RETURNS_SIZE_OR_ERRNO.has(id)) {
+      r0.smax = meta.msizeMaxValue;
+      r0.s32max = Number(BigInt.asIntN(32, meta.msizeMaxValue));
+      r0.smin = -MAX_ERRNO;
+      r0.s32min = -Number(MAX_ERRNO);
+    } else if (id === BPF_FUNC_get_smp_processor_id && this.input.nrCpuIds) {
+      const max = this.input.nrCpuIds - 1;
+      r0.umin = 0n; r0.umax = BigInt(max); r0.smin = 0n; r0.smax = BigInt(max);
+      r0.u32min = 0; r0.u32max = max; r0.s32min = 0; r0.s32max = max;
+    } else return;
+    boundsSync(r0);
+    if (!boundsSane(r0)) throw new Reject("REG INVARIANTS VIOLATION (retval)", "EFAULT");
   }
 
   /**

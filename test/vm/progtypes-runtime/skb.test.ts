@@ -123,6 +123,13 @@ cases.push(
   { name: "sched_cls: family through bpf_sk_fullsock of IPv4", progType: BPF_PROG_TYPE_SCHED_CLS, code: FULLSOCK_FAMILY, options: { data: ipv4Frame(60) } },
   { name: "sched_cls: family through bpf_sk_fullsock of IPv6", progType: BPF_PROG_TYPE_SCHED_CLS, code: FULLSOCK_FAMILY, options: { data: ipv6Frame(80) } },
 );
+// bpf_tcp_sock (#96) and bpf_get_listener_sock (#98) on the test run's socket: it is neither TCP nor listening (NULL: 7).
+const SOCK_CAST = (id: number): string =>
+  `r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto +6\ncall ${id}\nif r0 == 0 goto +2\nr0 = 1\nexit\nr0 = 7\nexit\nr0 = 99\nexit`;
+cases.push(
+  { name: "sched_cls: bpf_tcp_sock(skb->sk)", progType: BPF_PROG_TYPE_SCHED_CLS, code: SOCK_CAST(96), options: { data: ipv4Frame(60) } },
+  { name: "sched_cls: bpf_get_listener_sock(skb->sk)", progType: BPF_PROG_TYPE_SCHED_CLS, code: SOCK_CAST(98), options: { data: ipv4Frame(60) } },
+);
 
 // Program writes and what ctx_out reports.
 cases.push(

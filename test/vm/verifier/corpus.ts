@@ -242,6 +242,13 @@ add("linked: a deep spilled copy bounds a stack offset", PT.XDP, prog(
   call(7), stx(DW, 10, 0, -400), mov64r(6, 0), jmpi(JGT, 6, 7, 7), ldx(DW, 0, 10, -400),
   mov64r(2, 10), alu64i(ADD, 2, -16), alu64r(ADD, 2, 0), st(B, 2, 0, 1), mov64i(0, 0), exit(), mov64i(0, 0), exit(),
 ));
+// do_refine_retval_range: the CPU number is below nr_cpu_ids (at most 8192 in any kernel config), so
+// the branch is dead and its uninitialised read never checked; string copies return at most the size.
+add("retval: smp_processor_id below nr_cpu_ids", PT.XDP, prog(call(8), jmp32i(JSGE, 0, 8192, 2), mov64i(0, 2), exit(), alu64r(ADD, 0, 1), exit()));
+add("retval: smp_processor_id is not below 2", PT.XDP, prog(call(8), jmp32i(JSGE, 0, 1, 2), mov64i(0, 2), exit(), alu64r(ADD, 0, 1), exit()));
+add("retval: probe_read_str returns at most its size", PT.KPROBE, prog(
+  mov64r(1, 10), alu64i(ADD, 1, -16), mov64i(2, 16), mov64i(3, 0), call(45), jmpi(JSGT, 0, 16, 2), mov64i(0, 0), exit(), alu64r(ADD, 0, 5), exit(),
+));
 add("cfg: unreachable", PT.XDP, prog(mov64i(0, 0), exit(), mov64i(0, 1), exit()));
 add("cfg: no exit", PT.XDP, prog(mov64i(0, 0)));
 add("cfg: jump out of range", PT.XDP, prog(mov64i(0, 0), ja(5), exit()));

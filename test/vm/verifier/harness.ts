@@ -3,6 +3,7 @@
  * benchmark objects, with the real helper prototypes and program types.
  */
 import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Bytecode } from "../../../src/isa/bytecode.js";
 import { helperProtos } from "../../../src/vm/helpers/protos.js";
@@ -43,11 +44,22 @@ export interface Prog {
   readonly attach?: number;
 }
 
+/** nr_cpu_ids here: /sys/devices/system/cpu/possible ("0-N"), else the CPUs Node sees. */
+export const HOST_NR_CPU_IDS = ((): number => {
+  try {
+    const m = /(\d+)\s*$/.exec(readFileSync("/sys/devices/system/cpu/possible", "utf8"));
+    if (m) return Number(m[1]) + 1;
+  } catch {
+    // not Linux
+  }
+  return Math.max(1, cpus().length);
+})();
+
 export function runVerifier(p: Prog, opts: Partial<VerifierInput> = {}): VerifierResult {
   const maps = (p.maps ?? []).map((m) => mapInfo(m, m.type === 2 ? { inlineValueOffset: 312 } : {}));
   return verify({
     code: p.code, progType: progType(p.progType), helper, maps: (h) => maps[h], license: p.license ?? "GPL",
-    lineInfo: p.lines, funcInfo: p.funcInfo, expectedAttachType: p.attach, ...opts,
+    lineInfo: p.lines, funcInfo: p.funcInfo, expectedAttachType: p.attach, nrCpuIds: HOST_NR_CPU_IDS, ...opts,
   });
 }
 

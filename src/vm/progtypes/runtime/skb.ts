@@ -83,6 +83,9 @@ export interface SkbSock {
   readonly addr: number;
   /** sk->sk_state. */
   readonly state: number;
+  /** sk->sk_protocol (IPPROTO_*) and sk->sk_type (SOCK_*): 0 for the test run's bpf_dummy_proto socket. */
+  readonly protocol: number;
+  readonly type: number;
   /** The sk storage maps holding a value for it (sk->sk_bpf_storage), emptied when it goes (bpf_sk_storage_free). */
   readonly storage: Set<LocalStorageMap>;
 }
@@ -375,7 +378,7 @@ function attachDummySock(memory: RunMemory): SkbSock {
   memory.region("ctx", false, "bpf_sock", addr, addr + bpfSock.size);
   const sk: SkbSock = {
     family: AF_UNSPEC, srcIp4: new Uint8Array(4), dstIp4: new Uint8Array(4), srcIp6: new Uint8Array(16), dstIp6: new Uint8Array(16), addr,
-    state: TCP_CLOSE, storage: new Set(),
+    state: TCP_CLOSE, protocol: 0, type: 0, storage: new Set(),
   };
   memory.onDispose(() => {
     for (const m of sk.storage) if (!m.isDisposed) m.ownerGone(addr);
