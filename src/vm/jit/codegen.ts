@@ -357,6 +357,23 @@ type Ctx =
   | { readonly kind: "if" }
   | { readonly kind: "dispatch" };
 
+/** One operand width of the ALU code: how to read, write and make values, and its opcodes. */
+interface Width {
+  readonly type: ValType;
+  /** A scratch local of this type. */
+  readonly tmp: number;
+  get(reg: number): void;
+  set(reg: number): void;
+  konst(value: number): void;
+  readonly eqz: number;
+  readonly eq: number;
+  readonly sub: number;
+  readonly divS: number;
+  readonly divU: number;
+  readonly remS: number;
+  readonly remU: number;
+}
+
 /** A small loop made of a straight chain of blocks, emitted `copies` times per wasm loop iteration. */
 interface Chain {
   readonly nodes: readonly number[];
@@ -413,6 +430,9 @@ class FunctionEmitter {
   private readonly t32a: number;
   private readonly t32b: number;
   private readonly label: number;
+  /** The 64- and 32-bit flavours of division and modulo. */
+  private readonly w64: Width;
+  private readonly w32: Width;
   /** i32 shadows of registers used as addresses (unchecked mode): see computeShadows. */
   private readonly shadow = new Int32Array(11).fill(-1);
   private shadowAfter: Int32Array | undefined;
@@ -463,6 +483,14 @@ class FunctionEmitter {
     this.t32a = local(I32);
     this.t32b = local(I32);
     this.label = local(I32);
+    this.w64 = {
+      type: I64, tmp: this.t64a, get: (r) => this.get(r), set: (r) => this.set(r), konst: (v) => this.body.i64(v),
+      eqz: Op.i64_eqz, eq: Op.i64_eq, sub: Op.i64_sub, divS: Op.i64_div_s, divU: Op.i64_div_u, remS: Op.i64_rem_s, remU: Op.i64_rem_u,
+    };
+    this.w32 = {
+      type: I32, tmp: this.t32a, get: (r) => this.get32(r), set: (r) => this.set32(r), konst: (v) => this.body.i32(v),
+      eqz: Op.i32_eqz, eq: Op.i32_eq, sub: Op.i32_sub, divS: Op.i32_div_s, divU: Op.i32_div_u, remS: Op.i32_rem_s, remU: Op.i32_rem_u,
+    };
     if (!this.checked) {
       this.computeShadows();
       for (let r = 0; r <= 9; r++) if (this.shadowUsed & (1 << r)) this.shadow[r] = local(I32);
@@ -1222,8 +1250,8 @@ class FunctionEmitter {
       case 0x67: case 0x6f: bin64(Op.i64_shl); return;
       case 0x77: case 0x7f: bin64(Op.i64_shr_u); return;
       case 0xc7: case 0xcf: bin64(Op.i64_shr_s); return;
-      case 0x37: case 0x3f: this.div64(op === 0x3f, off === 1, d, s, imm); return;
-      case 0x97: case 0x9f: this.mod64(op === 0x9f, off === 1, d, s, imm); return;
+      case 0x37: case 0x3f: this.div(this.w64, op === 0x3f, off === 1, d, s, imm); return;
+      case 0x97: case 0x9f: this.mod(this.w64, op === 0x9f, off === 1, d, s, imm); return;
       case 0x87:
         body.i64(0);
         this.get(d);
@@ -1267,8 +1295,8 @@ class FunctionEmitter {
       case 0x64: case 0x6c: bin32(Op.i32_shl); return;
       case 0x74: case 0x7c: bin32(Op.i32_shr_u); return;
       case 0xc4: case 0xcc: bin32(Op.i32_shr_s); return;
-      case 0x34: case 0x3c: this.div32(op === 0x3c, off === 1, d, s, imm); return;
-      case 0x94: case 0x9c: this.mod32(op === 0x9c, off === 1, d, s, imm); return;
+      case 0x34: case 0x3c: this.div(this.w32, op === 0x3c, off === 1, d, s, imm); return;
+      case 0x94: case 0x9c: this.mod(this.w32, op === 0x9c, off === 1, d, s, imm); return;
       case 0x84:
         body.i32(0);
         this.get32(d);
@@ -1315,105 +1343,71 @@ class FunctionEmitter {
     }
   }
 
-  /** Division by zero gives 0; INT64_MIN / -1 wraps (RFC 9669 §4.1; wasm would trap on both). */
-  private div64(reg: boolean, signed: boolean, d: number, s: number, imm: number): void {
+  /**
+   * Division by zero gives 0; INT_MIN / -1 wraps (RFC 9669 §4.1; wasm would
+   * trap on both).
+   */
+  private div(w: Width, reg: boolean, signed: boolean, d: number, s: number, imm: number): void {
     const body = this.body;
     if (!reg) {
-      if (imm === 0) body.i64(0);
+      if (imm === 0) w.konst(0);
       else if (signed && imm === -1) {
-        body.i64(0);
-        this.get(d);
-        body.op(Op.i64_sub);
+        w.konst(0);
+        w.get(d);
+        body.op(w.sub);
       } else {
-        this.get(d);
-        body.i64(imm).op(signed ? Op.i64_div_s : Op.i64_div_u);
+        w.get(d);
+        w.konst(imm);
+        body.op(signed ? w.divS : w.divU);
       }
-      this.set(d);
+      w.set(d);
       return;
     }
-    this.get(s);
-    body.localTee(this.t64a).op(Op.i64_eqz).ifResult(I64).i64(0).else();
+    w.get(s);
+    body.localTee(w.tmp).op(w.eqz).ifResult(w.type);
+    w.konst(0);
+    body.else();
     if (signed) {
-      body.localGet(this.t64a).i64(-1).op(Op.i64_eq).ifResult(I64).i64(0);
-      this.get(d);
-      body.op(Op.i64_sub).else();
-      this.get(d);
-      body.localGet(this.t64a).op(Op.i64_div_s).end();
+      body.localGet(w.tmp);
+      w.konst(-1);
+      body.op(w.eq).ifResult(w.type);
+      w.konst(0);
+      w.get(d);
+      body.op(w.sub).else();
+      w.get(d);
+      body.localGet(w.tmp).op(w.divS).end();
     } else {
-      this.get(d);
-      body.localGet(this.t64a).op(Op.i64_div_u);
+      w.get(d);
+      body.localGet(w.tmp).op(w.divU);
     }
     body.end();
-    this.set(d);
+    w.set(d);
   }
 
-  /** Modulo by zero leaves dst unchanged; wasm's rem_s gives 0 for INT64_MIN % -1, as BPF. */
-  private mod64(reg: boolean, signed: boolean, d: number, s: number, imm: number): void {
+  /**
+   * Modulo by zero leaves dst unchanged (zero-extended by the 32-bit form);
+   * wasm's rem_s gives 0 for INT_MIN % -1, as BPF.
+   */
+  private mod(w: Width, reg: boolean, signed: boolean, d: number, s: number, imm: number): void {
     const body = this.body;
-    const rem = signed ? Op.i64_rem_s : Op.i64_rem_u;
+    const rem = signed ? w.remS : w.remU;
     if (!reg) {
-      if (imm === 0) return;
-      this.get(d);
-      body.i64(imm).op(rem);
-      this.set(d);
-      return;
-    }
-    this.get(s);
-    body.localTee(this.t64a).op(Op.i64_eqz).ifResult(I64);
-    this.get(d);
-    body.else();
-    this.get(d);
-    body.localGet(this.t64a).op(rem).end();
-    this.set(d);
-  }
-
-  private div32(reg: boolean, signed: boolean, d: number, s: number, imm: number): void {
-    const body = this.body;
-    if (!reg) {
-      if (imm === 0) body.i32(0);
-      else if (signed && imm === -1) {
-        body.i32(0);
-        this.get32(d);
-        body.op(Op.i32_sub);
-      } else {
-        this.get32(d);
-        body.i32(imm).op(signed ? Op.i32_div_s : Op.i32_div_u);
+      if (imm === 0 && w.type === I64) return;
+      w.get(d);
+      if (imm !== 0) {
+        w.konst(imm);
+        body.op(rem);
       }
-      this.set32(d);
+      w.set(d);
       return;
     }
-    this.get32(s);
-    body.localTee(this.t32a).op(Op.i32_eqz).ifResult(I32).i32(0).else();
-    if (signed) {
-      body.localGet(this.t32a).i32(-1).op(Op.i32_eq).ifResult(I32).i32(0);
-      this.get32(d);
-      body.op(Op.i32_sub).else();
-      this.get32(d);
-      body.localGet(this.t32a).op(Op.i32_div_s).end();
-    } else {
-      this.get32(d);
-      body.localGet(this.t32a).op(Op.i32_div_u);
-    }
-    body.end();
-    this.set32(d);
-  }
-
-  private mod32(reg: boolean, signed: boolean, d: number, s: number, imm: number): void {
-    const body = this.body;
-    const rem = signed ? Op.i32_rem_s : Op.i32_rem_u;
-    if (!reg) {
-      this.get32(d);
-      if (imm !== 0) body.i32(imm).op(rem);
-      this.set32(d);
-      return;
-    }
-    this.get32(s);
-    body.localTee(this.t32a).op(Op.i32_eqz).ifResult(I32);
-    this.get32(d);
+    w.get(s);
+    body.localTee(w.tmp).op(w.eqz).ifResult(w.type);
+    w.get(d);
     body.else();
-    this.get32(d);
-    body.localGet(this.t32a).op(rem).end();
-    this.set32(d);
+    w.get(d);
+    body.localGet(w.tmp).op(rem).end();
+    w.set(d);
   }
 
   /** i32 on the stack -> its low 16 bits byte-swapped, zero-extended. */
