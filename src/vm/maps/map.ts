@@ -291,11 +291,15 @@ export abstract class BpfMap {
 
   // ---- the generic batch implementations (kernel/bpf/syscall.c, generic_map_*_batch) ----
 
+  /** The generic batch commands' elem_flags check: BPF_F_LOCK alone, and only with a spin lock in the value. */
+  private badElemFlags(elemFlags: number): boolean {
+    return (elemFlags & ~BPF_F_LOCK) !== 0 || ((elemFlags & BPF_F_LOCK) !== 0 && this.spinLockOff < 0);
+  }
+
   /** generic_map_lookup_batch: walks get_next_key from in_batch; out_batch is the last key copied. */
   protected genericLookupBatch(b: BatchArgs): number {
     const elemFlags = b.elemFlags ?? 0;
-    if (elemFlags & ~BPF_F_LOCK) return -E.EINVAL;
-    if ((elemFlags & BPF_F_LOCK) && this.spinLockOff < 0) return -E.EINVAL;
+    if (this.badElemFlags(elemFlags)) return -E.EINVAL;
     const max = b.count;
     if (max === 0) return 0;
     b.count = 0;
@@ -333,8 +337,7 @@ export abstract class BpfMap {
   /** generic_map_update_batch: elem_flags are the update flags; stops at the first error. */
   protected genericUpdateBatch(b: BatchArgs): number {
     const elemFlags = b.elemFlags ?? 0;
-    if (elemFlags & ~BPF_F_LOCK) return -E.EINVAL;
-    if ((elemFlags & BPF_F_LOCK) && this.spinLockOff < 0) return -E.EINVAL;
+    if (this.badElemFlags(elemFlags)) return -E.EINVAL;
     const max = b.count;
     if (max === 0) return 0;
     b.count = 0;
@@ -354,8 +357,7 @@ export abstract class BpfMap {
   /** generic_map_delete_batch. */
   protected genericDeleteBatch(b: BatchArgs): number {
     const elemFlags = b.elemFlags ?? 0;
-    if (elemFlags & ~BPF_F_LOCK) return -E.EINVAL;
-    if ((elemFlags & BPF_F_LOCK) && this.spinLockOff < 0) return -E.EINVAL;
+    if (this.badElemFlags(elemFlags)) return -E.EINVAL;
     const max = b.count;
     if (max === 0) return 0;
     b.count = 0;
