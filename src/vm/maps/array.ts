@@ -75,7 +75,24 @@ function arrayGetNextKey(max: number, key: Uint8Array | null, next: Uint8Array):
   return 0;
 }
 
-export class ArrayMap extends BpfMap {
+/** What array and per-CPU array maps share: elements cannot be deleted, keys are the indexes, generic batches. */
+abstract class IndexedMap extends BpfMap {
+  protected override doDelete(): number {
+    return -E.EINVAL;
+  }
+
+  protected override doGetNextKey(key: Uint8Array | null, next: Uint8Array): number {
+    return arrayGetNextKey(this.maxEntries, key, next);
+  }
+
+  protected override doBatch(cmd: BatchCmd, b: BatchArgs): number {
+    if (cmd === "lookup") return this.genericLookupBatch(b);
+    if (cmd === "update") return this.genericUpdateBatch(b);
+    return -E.ENOTSUPP;
+  }
+}
+
+export class ArrayMap extends IndexedMap {
   readonly elemSize: number;
   /** Address of element 0. */
   readonly base: number;
@@ -147,20 +164,6 @@ export class ArrayMap extends BpfMap {
     return 0;
   }
 
-  protected override doDelete(): number {
-    return -E.EINVAL;
-  }
-
-  protected override doGetNextKey(key: Uint8Array | null, next: Uint8Array): number {
-    return arrayGetNextKey(this.maxEntries, key, next);
-  }
-
-  protected override doBatch(cmd: BatchCmd, b: BatchArgs): number {
-    if (cmd === "lookup") return this.genericLookupBatch(b);
-    if (cmd === "update") return this.genericUpdateBatch(b);
-    return -E.ENOTSUPP;
-  }
-
   /**
    * mmap() of a BPF_F_MMAPABLE array: a view of the value area. A writable
    * mapping of a frozen map fails with EPERM, and freezing fails with EBUSY while
@@ -188,7 +191,7 @@ export class ArrayMap extends BpfMap {
   }
 }
 
-export class PercpuArrayMap extends BpfMap {
+export class PercpuArrayMap extends IndexedMap {
   readonly elemSize: number;
   /** Address of CPU 0's element 0; CPU c's block starts cpuStride bytes later per CPU. */
   readonly base: number;
@@ -272,17 +275,4 @@ export class PercpuArrayMap extends BpfMap {
     return 0;
   }
 
-  protected override doDelete(): number {
-    return -E.EINVAL;
-  }
-
-  protected override doGetNextKey(key: Uint8Array | null, next: Uint8Array): number {
-    return arrayGetNextKey(this.maxEntries, key, next);
-  }
-
-  protected override doBatch(cmd: BatchCmd, b: BatchArgs): number {
-    if (cmd === "lookup") return this.genericLookupBatch(b);
-    if (cmd === "update") return this.genericUpdateBatch(b);
-    return -E.ENOTSUPP;
-  }
 }
