@@ -91,13 +91,8 @@ export class PerfBufReader implements AsyncIterable<PerfRecord> {
     return this.wake.wait();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<PerfRecord> {
-    while (!this.wake.closed) {
-      const batch = this.drain();
-      for (const rec of batch) yield rec;
-      if (batch.length === 0) await this.wake.wait();
-    }
-    for (const rec of this.drain()) yield rec;
+  [Symbol.asyncIterator](): AsyncIterator<PerfRecord> {
+    return this.wake.records(() => this.drain());
   }
 
   /** Ends iteration and closes the rings (their slots are emptied). */

@@ -85,13 +85,8 @@ export class RingBufReader implements AsyncIterable<Uint8Array> {
     return this.wake.wait();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    while (!this.wake.closed) {
-      const batch = this.drain();
-      for (const rec of batch) yield rec;
-      if (batch.length === 0) await this.wake.wait();
-    }
-    for (const rec of this.drain()) yield rec;
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this.wake.records(() => this.drain());
   }
 
   /** Ends iteration (after what is already committed) and stops listening. */

@@ -33,4 +33,14 @@ export class Wakeups {
     this.closed = true;
     this.notify();
   }
+
+  /** The records `drain` returns, batch by batch, waiting for a wakeup when one is empty; after close, what is left. */
+  async *records<T>(drain: () => T[]): AsyncGenerator<T> {
+    while (!this.closed) {
+      const batch = drain();
+      for (const rec of batch) yield rec;
+      if (batch.length === 0) await this.wait();
+    }
+    for (const rec of drain()) yield rec;
+  }
 }
