@@ -85,7 +85,8 @@ class Link implements HookLink {
 
 export abstract class Hook {
   abstract readonly kind: HookKind;
-  private readonly links: Link[] = [];
+  /** In attach order; subclasses read, never change, it. */
+  protected readonly links: Link[] = [];
 
   constructor(
     /** The name the registry knows the hook by ("tracepoint:syscalls/sys_enter_openat"). */

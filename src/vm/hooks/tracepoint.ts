@@ -107,7 +107,7 @@ export class TracepointHook extends Hook {
       // Verified programs may read before the record (tp_prog_is_valid_access takes negative
       // offsets): zeros in front of it, as far as the attached programs reach.
       let before = 0;
-      for (const l of this.attachments()) before = Math.max(before, -(l.program.program.minCtxOffset ?? 0));
+      for (const l of this.links) before = Math.max(before, -(l.program.program.minCtxOffset ?? 0));
       const base = memory.alloc(before + this.recordSize);
       const rec = base + before;
       const { dv, u8 } = this.services.space;
